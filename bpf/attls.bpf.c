@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * attls.bpf.c - the one BPF object of attls: every program and map.
+ *
+ *   cgroup/sock_create     record the owner of each new TCP socket
+ *   cgroup/post_bind4/6    remember sockets bound in attached cgroups
+ *   cgroup/sock_release    forget them
+ *   sk_lookup (netns)      steer SYNs for protected listeners to the engine
+ *   cgroup/getpeername4/6  show the application the real client, not the
+ *                          engine (also what accept() returns)
+ *   sockops                connection events for zERT
+ *
+ * See docs/design.md for why the engine owns the wire socket.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "attls_abi.h"
+#include "attls_tuple.h"
+#include "maps.bpf.h"
+#include "classify.bpf.h"
+
+/*
+ * Pin a context load in place.  Without it clang may sink the load into a
+ * branch as "base + offset" pointer arithmetic on the socket pointer, which
+ * the verifier refuses ("pointer arithmetic on sock prohibited").
+ */
+#define ctx_load(dst, expr) ({ dst = (expr); asm volatile("" : "+r"(dst)); })
+
+#define IPPROTO_TCP_	6
+#define SOCK_STREAM_	1
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Fill `o` from the current task: only valid in process context. */
+static __always_inline void attls_owner_from_current(struct attls_owner *o)
+{
+	__u64 ugid = bpf_get_current_uid_gid();
+
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	o->uid = (__u32)ugid;
+	o->gid = ugid >> 32;
+	o->pad = 0;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+static __always_inline int attls_is_tcp(const struct bpf_sock *sk)
+{
+	return sk->type == SOCK_STREAM_ && sk->protocol == IPPROTO_TCP_;
+}
+
+SEC("cgroup/sock_create")
+int attls_sock_new(struct bpf_sock *ctx)
+{
+	struct attls_owner *o;
+
+	if (!attls_is_tcp(ctx))
+		return 1;
+	o = bpf_sk_storage_get(&attls_owner, ctx, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (o)
+		attls_owner_from_current(o);
+	return 1;
+}
+
+/*
+ * Record a bound socket under `key`.  A bind we cannot record is refused
+ * (return 0 -> EPERM): an unrecorded listener would never be classified,
+ * and its protected traffic would flow in cleartext.
+ */
+static __always_inline int attls_post_bind(struct bpf_sock *ctx,
+					   struct attls_endpoint *key)
+{
+	struct attls_bound_val val = {};
+	struct attls_endpoint *bk;
+	struct attls_owner *o;
+
+	o = bpf_sk_storage_get(&attls_owner, ctx, NULL, 0);
+	if (o) {
+		val.owner = *o;
+	} else {
+		attls_stat_inc(ATTLS_STAT_OWNER_MISSING);
+		attls_owner_from_current(&val.owner);
+	}
+	val.cookie = bpf_get_socket_cookie(ctx);
+	bk = bpf_sk_storage_get(&attls_bindkey, ctx, NULL,
+				BPF_SK_STORAGE_GET_F_CREATE);
+	if (!bk)
+		return 0;
+	*bk = *key;
+	if (bpf_map_update_elem(&attls_bound, key, &val, BPF_ANY))
+		return 0;
+	attls_stat_inc(ATTLS_STAT_BOUND_ADD);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int attls_bind4(struct bpf_sock *ctx)
+{
+	struct attls_endpoint key = {};
+	__u32 ip4;
+
+	if (!attls_is_tcp(ctx))
+		return 1;
+	ip4 = ctx->src_ip4;
+	if (ip4)	/* a wildcard bind keeps the all-zero address */
+		attls_addr_from_v4(key.addr, ip4);
+	key.port = (__u16)ctx->src_port;
+	key.family = ATTLS_AF_INET;
+	return attls_post_bind(ctx, &key);
+}
+
+SEC("cgroup/post_bind6")
+int attls_bind6(struct bpf_sock *ctx)
+{
+	struct attls_endpoint key = {};
+	__u32 ip6[4];
+
+	if (!attls_is_tcp(ctx))
+		return 1;
+	ip6[0] = ctx->src_ip6[0];
+	ip6[1] = ctx->src_ip6[1];
+	ip6[2] = ctx->src_ip6[2];
+	ip6[3] = ctx->src_ip6[3];
+	attls_addr_from_ctx(key.addr, ATTLS_AF_INET6, 0, ip6);
+	key.port = (__u16)ctx->src_port;
+	key.family = ATTLS_AF_INET6;
+	return attls_post_bind(ctx, &key);
+}
+
+SEC("cgroup/sock_release")
+int attls_sock_rel(struct bpf_sock *ctx)
+{
+	struct attls_bound_val *val;
+	struct attls_endpoint *bk;
+
+	if (!attls_is_tcp(ctx))
+		return 1;
+	bk = bpf_sk_storage_get(&attls_bindkey, ctx, NULL, 0);
+	if (!bk)
+		return 1;
+	val = bpf_map_lookup_elem(&attls_bound, bk);
+	/* A later socket may have bound the same endpoint (SO_REUSEADDR):
+	 * only the socket that made the entry removes it. */
+	if (val && val->cookie == bpf_get_socket_cookie(ctx)) {
+		bpf_map_delete_elem(&attls_bound, bk);
+		attls_stat_inc(ATTLS_STAT_BOUND_DEL);
+	}
+	return 1;
+}
+
+/*
+ * Find the bound socket a SYN to (laddr, lport) is for: exact address
+ * first, then a wildcard bind; for IPv4, dual-stack IPv6 sockets too.
+ */
+static __always_inline struct attls_bound_val *
+attls_bound_find(const struct attls_flow *f)
+{
+	struct attls_endpoint key = {};
+	struct attls_bound_val *val;
+
+	__builtin_memcpy(key.addr, f->laddr, sizeof(key.addr));
+	key.port = f->lport;
+	key.family = f->family;
+	val = bpf_map_lookup_elem(&attls_bound, &key);
+	if (val)
+		return val;
+	if (f->family == ATTLS_AF_INET) {
+		key.family = ATTLS_AF_INET6;
+		val = bpf_map_lookup_elem(&attls_bound, &key);
+		if (val)
+			return val;
+	}
+	__builtin_memset(key.addr, 0, sizeof(key.addr));
+	key.family = f->family;
+	val = bpf_map_lookup_elem(&attls_bound, &key);
+	if (val || f->family != ATTLS_AF_INET)
+		return val;
+	key.family = ATTLS_AF_INET6;
+	return bpf_map_lookup_elem(&attls_bound, &key);
+}
+
+SEC("sk_lookup")
+int attls_lookup(struct bpf_sk_lookup *ctx)
+{
+	struct attls_classify_ctx c = {};
+	struct attls_steer_val steer = {};
+	struct attls_endpoint hop;
+	struct attls_bound_val *bound;
+	struct attls_flow flow = {};
+	struct bpf_sock *sk;
+	__u32 ip6[4], family, idx;
+	__u64 gen = 0;
+	long err;
+
+	if (ctx->protocol != IPPROTO_TCP_)
+		return SK_PASS;
+	family = ctx->family;
+	flow.family = family;
+	ip6[0] = ctx->local_ip6[0];
+	ip6[1] = ctx->local_ip6[1];
+	ip6[2] = ctx->local_ip6[2];
+	ip6[3] = ctx->local_ip6[3];
+	attls_addr_from_ctx(flow.laddr, family, ctx->local_ip4, ip6);
+	ip6[0] = ctx->remote_ip6[0];
+	ip6[1] = ctx->remote_ip6[1];
+	ip6[2] = ctx->remote_ip6[2];
+	ip6[3] = ctx->remote_ip6[3];
+	attls_addr_from_ctx(flow.raddr, family, ctx->remote_ip4, ip6);
+	flow.lport = (__u16)ctx->local_port;
+	flow.rport = attls_port_from_be16(ctx->remote_port);
+
+	bound = attls_bound_find(&flow);
+	if (!bound)
+		return SK_PASS;	/* not a socket of an attached cgroup */
+
+	/* The engine's own connection to the application goes through. */
+	attls_hop_key(&hop, flow.raddr, flow.rport);
+	if (bpf_map_lookup_elem(&attls_hop, &hop)) {
+		attls_stat_inc(ATTLS_STAT_HOP_PASSED);
+		return SK_PASS;
+	}
+
+	c.flow = &flow;
+	c.owner = &bound->owner;
+	c.dir = ATTLS_RF_INBOUND;
+	if (!attls_classify(&c, &gen)) {
+		attls_stat_inc(ATTLS_STAT_SYN_NOMATCH);
+		return SK_PASS;
+	}
+	if (!(c.flags & ATTLS_RF_ENABLED)) {
+		attls_stat_inc(ATTLS_STAT_SYN_CLEAR);
+		return SK_PASS;
+	}
+
+	idx = family == ATTLS_AF_INET ? ATTLS_ENGINE_LSN_V4 : ATTLS_ENGINE_LSN_V6;
+	sk = bpf_map_lookup_elem(&attls_engine, &idx);
+	if (!sk) {
+		/* Protected, but no engine: fail closed. */
+		attls_stat_inc(ATTLS_STAT_SYN_DROPPED);
+		return SK_DROP;
+	}
+	steer.owner = bound->owner;
+	steer.generation = gen;
+	steer.rule_id = c.rule_id;
+	steer.clause = c.clause;
+	if (bpf_map_update_elem(&attls_steer, &flow, &steer, BPF_ANY)) {
+		bpf_sk_release(sk);
+		attls_stat_inc(ATTLS_STAT_SYN_DROPPED);
+		return SK_DROP;
+	}
+	err = bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	if (err) {
+		attls_stat_inc(ATTLS_STAT_SYN_DROPPED);
+		return SK_DROP;
+	}
+	attls_stat_inc(ATTLS_STAT_SYN_STEERED);
+	return SK_PASS;
+}
+
+/*
+ * getpeername() and accept() of an application socket whose peer is an
+ * engine hop endpoint: return the real client instead.
+ */
+static __always_inline int attls_getpeername(struct bpf_sock_addr *ctx,
+					     const int v6)
+{
+	struct attls_endpoint key;
+	struct attls_hop_val *hop;
+	struct bpf_sock *sk = ctx->sk;
+	__u8 addr[ATTLS_ADDR_LEN];
+	__u32 ip6[4], ip4, family;
+	__u16 port;
+
+	if (!sk)
+		return 1;
+	ctx_load(family, sk->family);
+	ctx_load(ip4, sk->dst_ip4);
+	ctx_load(ip6[0], sk->dst_ip6[0]);
+	ctx_load(ip6[1], sk->dst_ip6[1]);
+	ctx_load(ip6[2], sk->dst_ip6[2]);
+	ctx_load(ip6[3], sk->dst_ip6[3]);
+	ctx_load(port, sk->dst_port);
+	attls_addr_from_ctx(addr, family, ip4, ip6);
+	port = attls_port_from_be16(port);
+	attls_hop_key(&key, addr, port);
+	hop = bpf_map_lookup_elem(&attls_hop, &key);
+	if (!hop)
+		return 1;
+
+	/* `v6` is a constant: each program may only write the address
+	 * fields of its own attach type. */
+	if (!v6) {
+		__u32 ip4;
+
+		__builtin_memcpy(&ip4, &hop->real.raddr[12], sizeof(ip4));
+		ctx->user_ip4 = ip4;
+	} else {
+		__u32 w[4];
+
+		__builtin_memcpy(w, hop->real.raddr, sizeof(w));
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+	}
+	ctx->user_port = attls_port_to_user(hop->real.rport);
+	attls_stat_inc(ATTLS_STAT_PEER_REWRITE);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int attls_peer4(struct bpf_sock_addr *ctx)
+{
+	return attls_getpeername(ctx, 0);
+}
+
+SEC("cgroup/getpeername6")
+int attls_peer6(struct bpf_sock_addr *ctx)
+{
+	return attls_getpeername(ctx, 1);
+}
+
+/*
+ * One zERT event.  Context fields are read into locals first: clang may
+ * otherwise merge the loads into one access through a modified ctx
+ * pointer, which the verifier rejects.
+ */
+static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
+				       __u32 flags)
+{
+	struct attls_endpoint key;
+	struct attls_hop_val *hop;
+	struct attls_owner *o;
+	struct attls_event *ev;
+	struct bpf_sock *sk;
+	__u32 family = skops->family;
+	__u32 rip4 = skops->remote_ip4, lip4 = skops->local_ip4;
+	__u32 rport = skops->remote_port, lport = skops->local_port;
+	__u32 rip6[4], lip6[4];
+	__u64 bytes_in = skops->bytes_received, bytes_out = skops->bytes_acked;
+	__u32 segs_in = skops->segs_in, segs_out = skops->segs_out;
+
+	rip6[0] = skops->remote_ip6[0];
+	rip6[1] = skops->remote_ip6[1];
+	rip6[2] = skops->remote_ip6[2];
+	rip6[3] = skops->remote_ip6[3];
+	lip6[0] = skops->local_ip6[0];
+	lip6[1] = skops->local_ip6[1];
+	lip6[2] = skops->local_ip6[2];
+	lip6[3] = skops->local_ip6[3];
+
+	ev = bpf_ringbuf_reserve(&attls_events, sizeof(*ev), 0);
+	if (!ev) {
+		attls_stat_inc(ATTLS_STAT_RB_DROPPED);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->flags = flags;
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cookie = bpf_get_socket_cookie(skops);
+	ev->flow.family = family;
+	attls_addr_from_ctx(ev->flow.laddr, family, lip4, lip6);
+	attls_addr_from_ctx(ev->flow.raddr, family, rip4, rip6);
+	ev->flow.lport = (__u16)lport;
+	ev->flow.rport = attls_port_from_ops_remote(rport);
+	ev->bytes_in = bytes_in;
+	ev->bytes_out = bytes_out;
+	ev->segs_in = segs_in;
+	ev->segs_out = segs_out;
+
+	sk = skops->sk;
+	o = sk ? bpf_sk_storage_get(&attls_owner, sk, NULL, 0) : NULL;
+	if (o)
+		ev->owner = *o;
+	else
+		ev->flags |= ATTLS_EVF_NO_OWNER;
+
+	if (type == ATTLS_EV_ESTABLISHED) {
+		attls_hop_key(&key, ev->flow.raddr, ev->flow.rport);
+		hop = bpf_map_lookup_elem(&attls_hop, &key);
+		if (hop) {
+			ev->flags |= ATTLS_EVF_HOP;
+			ev->hop_conn_id = hop->conn_id;
+			ev->real = hop->real;
+		}
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("sockops")
+int attls_sockops(struct bpf_sock_ops *skops)
+{
+	__u32 op = skops->op;
+
+	switch (op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		/* ask for state changes: the close becomes the term event */
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		attls_emit(skops, ATTLS_EV_ESTABLISHED,
+			   op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
+			   ATTLS_EVF_ACTIVE : 0);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			attls_emit(skops, ATTLS_EV_CLOSED, 0);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}

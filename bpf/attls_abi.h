@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * attls_abi.h - the one ABI shared by the BPF object (bpf/) and user space
+ * (user/, cli/, tests/).  Never copy these structs elsewhere.
+ *
+ * Rules (docs/style.md #2): only fixed-width __u8..__u64 types, explicit
+ * padding, byte order named on every address/port field, a size assertion
+ * beside every struct.  Addresses are always 16 bytes: IPv6 as is, IPv4 as
+ * the IPv4-mapped form ::ffff:a.b.c.d, so one rule matches both families.
+ * Ports are stored in HOST byte order everywhere in this ABI; the BPF side
+ * converts once, in attls_tuple.h.
+ */
+#ifndef ATTLS_ABI_H
+#define ATTLS_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h already provides __u8 .. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define ATTLS_PIN_ROOT		"/sys/fs/bpf/attls"
+#define ATTLS_COMM_LEN		16	/* TASK_COMM_LEN */
+#define ATTLS_ADDR_LEN		16
+#define ATTLS_NAME_LEN		33	/* AT-TLS names: 1-32 chars + NUL */
+
+/* Rules per policy set; two sets are kept for atomic reload (A/B). */
+#define ATTLS_MAX_RULES		4096
+#define ATTLS_RULE_SLOTS	(2 * ATTLS_MAX_RULES)
+#define ATTLS_MAX_BOUND		65536	/* bound sockets in attached cgroups */
+#define ATTLS_MAX_CONNS		65536	/* concurrent engine connections */
+#define ATTLS_RINGBUF_BYTES	(1 << 22)
+
+/* Address families, as the kernel's AF_INET/AF_INET6 (no libc in BPF). */
+#define ATTLS_AF_INET		2
+#define ATTLS_AF_INET6		10
+
+/*
+ * A compiled rule clause: the conjunction of one value of every condition
+ * of a TTLSRule.  A policy rule whose conditions are OR-lists (address
+ * groups, port groups, wildcard users) compiles to several clauses with the
+ * same rule_id, kept adjacent and in AT-TLS order (priority descending, then
+ * name), so "first matching clause" is "first matching rule".
+ */
+struct attls_rule {
+	__u32 rule_id;			/* index into the user-space action table */
+	__u32 flags;			/* ATTLS_RF_* */
+	__u8  laddr_lo[ATTLS_ADDR_LEN];	/* inclusive range, network order */
+	__u8  laddr_hi[ATTLS_ADDR_LEN];
+	__u8  raddr_lo[ATTLS_ADDR_LEN];
+	__u8  raddr_hi[ATTLS_ADDR_LEN];
+	__u16 lport_lo;			/* host order, inclusive */
+	__u16 lport_hi;
+	__u16 rport_lo;
+	__u16 rport_hi;
+	__u32 uid;			/* with ATTLS_RF_UID */
+	__u8  job[ATTLS_COMM_LEN];	/* with ATTLS_RF_JOB: NUL-padded */
+	__u8  job_len;			/* bytes of job[] to compare; an exact
+					 * name includes its NUL, a "PFX*"
+					 * wildcard compares strlen("PFX") */
+	__u8  pad[3];
+};
+_Static_assert(sizeof(struct attls_rule) == 104, "attls_rule ABI");
+
+#define ATTLS_RF_INBOUND	(1u << 0)	/* Direction Inbound or Both */
+#define ATTLS_RF_OUTBOUND	(1u << 1)	/* Direction Outbound or Both */
+#define ATTLS_RF_ENABLED	(1u << 2)	/* group TTLSEnabled On */
+#define ATTLS_RF_JOB		(1u << 3)	/* Jobname condition present */
+#define ATTLS_RF_UID		(1u << 4)	/* Userid condition present */
+#define ATTLS_RF_LADDR		(1u << 5)	/* LocalAddr other than All */
+#define ATTLS_RF_RADDR		(1u << 6)	/* RemoteAddr other than All */
+
+/*
+ * attls_policy[0]: which rule set is live.  The daemon writes the idle set
+ * (slots [set*ATTLS_MAX_RULES, +nrules)) and then flips `active` with one
+ * map update, so a connection is classified against one whole policy.
+ */
+struct attls_policy_hdr {
+	__u32 active;			/* 0 or 1 */
+	__u32 nrules[2];		/* clauses in each set */
+	__u32 pad;
+	__u64 generation;		/* bumped on every install */
+};
+_Static_assert(sizeof(struct attls_policy_hdr) == 24, "attls_policy_hdr ABI");
+
+/*
+ * Owner of a socket, recorded in process context (cgroup/sock_create and
+ * post_bind) in SK_STORAGE with BPF_F_CLONE, so accepted children inherit
+ * their listener's owner.  Job name = comm of the creating process.
+ */
+struct attls_owner {
+	__u32 pid;			/* tgid of the creator */
+	__u32 uid;
+	__u32 gid;
+	__u32 pad;
+	__u64 cgroup_id;
+	__u8  comm[ATTLS_COMM_LEN];
+};
+_Static_assert(sizeof(struct attls_owner) == 40, "attls_owner ABI");
+
+/*
+ * An endpoint: the key of attls_bound (a bound socket in an attached
+ * cgroup; addr all-zero for a wildcard bind) and of attls_hop (the engine's
+ * local end of its connection to the application).
+ */
+struct attls_endpoint {
+	__u8  addr[ATTLS_ADDR_LEN];	/* network order, v4-mapped */
+	__u16 port;			/* host order */
+	__u16 family;			/* socket family: ATTLS_AF_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct attls_endpoint) == 24, "attls_endpoint ABI");
+
+struct attls_bound_val {
+	struct attls_owner owner;
+	__u64 cookie;			/* socket cookie of the bound socket */
+};
+_Static_assert(sizeof(struct attls_bound_val) == 48, "attls_bound_val ABI");
+
+/* A connection as seen from the protected host: local = our side. */
+struct attls_flow {
+	__u8  laddr[ATTLS_ADDR_LEN];	/* network order, v4-mapped */
+	__u8  raddr[ATTLS_ADDR_LEN];
+	__u16 lport;			/* host order */
+	__u16 rport;			/* host order */
+	__u16 family;			/* of the packet/socket: ATTLS_AF_* */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct attls_flow) == 40, "attls_flow ABI");
+
+/*
+ * attls_steer: written by sk_lookup when it hands a SYN to the engine,
+ * taken (lookup + delete) by the engine after accept(), keyed by the flow.
+ */
+struct attls_steer_val {
+	struct attls_owner owner;	/* owner of the protected listener */
+	__u64 generation;		/* policy generation that matched */
+	__u32 rule_id;			/* action-table index */
+	__u32 clause;			/* index of the matching clause */
+};
+_Static_assert(sizeof(struct attls_steer_val) == 56, "attls_steer_val ABI");
+
+/*
+ * attls_hop: the engine's local endpoint of its connection to the
+ * application -> the real connection.  sk_lookup lets SYNs from these
+ * endpoints through to the application (the engine's own hop),
+ * getpeername/accept show the application `peer` instead of the engine,
+ * and sockops marks the application's socket as attls-protected.
+ */
+struct attls_hop_val {
+	struct attls_flow real;		/* the wire connection: local/remote */
+	__u64 conn_id;			/* engine connection id (CONNID) */
+	__u32 rule_id;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct attls_hop_val) == 56, "attls_hop_val ABI");
+
+/* attls_engine: SOCKMAP of the engine's listening sockets. */
+#define ATTLS_ENGINE_LSN_V4	0
+#define ATTLS_ENGINE_LSN_V6	1
+#define ATTLS_ENGINE_LSN_MAX	2
+
+/* attls_stats: per-CPU counters, summed by user space. */
+enum {
+	ATTLS_STAT_SYN_STEERED = 0,	/* SYNs handed to the engine */
+	ATTLS_STAT_SYN_DROPPED,		/* protected SYN, no engine: dropped */
+	ATTLS_STAT_SYN_CLEAR,		/* matched a TTLSEnabled Off rule */
+	ATTLS_STAT_SYN_NOMATCH,		/* bound in a cgroup, no rule matched */
+	ATTLS_STAT_HOP_PASSED,		/* engine's own SYN to the application */
+	ATTLS_STAT_BOUND_ADD,
+	ATTLS_STAT_BOUND_DEL,
+	ATTLS_STAT_PEER_REWRITE,	/* getpeername/accept rewrites */
+	ATTLS_STAT_RB_DROPPED,		/* ringbuf reserve failures */
+	ATTLS_STAT_OWNER_MISSING,	/* socket without owner storage */
+	ATTLS_STAT_MAX,
+};
+
+/* Ringbuf events (sockops -> zERT collector). */
+#define ATTLS_EV_ESTABLISHED	1
+#define ATTLS_EV_CLOSED		2
+
+#define ATTLS_EVF_ACTIVE	(1u << 0)	/* connect()ed, else accepted */
+#define ATTLS_EVF_HOP		(1u << 1)	/* app side of an engine hop */
+#define ATTLS_EVF_NO_OWNER	(1u << 2)	/* owner storage was missing */
+
+struct attls_event {
+	__u32 type;			/* ATTLS_EV_* */
+	__u32 flags;			/* ATTLS_EVF_* */
+	__u64 ts_ns;			/* CLOCK_BOOTTIME */
+	__u64 cookie;			/* socket cookie */
+	struct attls_flow flow;		/* the application's socket */
+	struct attls_owner owner;
+	__u64 bytes_in;			/* bytes_received */
+	__u64 bytes_out;		/* bytes_acked */
+	__u32 segs_in;
+	__u32 segs_out;
+	__u64 hop_conn_id;		/* with ATTLS_EVF_HOP */
+	struct attls_flow real;		/* with ATTLS_EVF_HOP: the wire flow */
+};
+_Static_assert(sizeof(struct attls_event) == 176, "attls_event ABI");
+
+#endif /* ATTLS_ABI_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * maps.bpf.h - every map of the attls BPF object.
+ *
+ * Policy and state maps are pinned by name under ATTLS_PIN_ROOT so they
+ * outlive attlsd (pinned links keep steering to a listener that no longer
+ * exists, which drops: fail closed) and so bpftool and attlsctl can read
+ * them.  The ringbuf is scratch and stays unpinned.
+ */
+#ifndef ATTLS_MAPS_BPF_H
+#define ATTLS_MAPS_BPF_H
+
+/* Which rule set is live (A/B) and how many clauses each holds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct attls_policy_hdr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_policy SEC(".maps");
+
+/* Compiled rule clauses, two sets of ATTLS_MAX_RULES for atomic reload. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATTLS_RULE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct attls_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_rules SEC(".maps");
+
+/*
+ * Owner (pid, uid, comm) of each socket created in an attached cgroup,
+ * recorded in process context.  BPF_F_CLONE copies it from a listener to
+ * every socket accepted from it, so sockops on an accepted socket knows
+ * the server it belongs to (bpf_get_current_* there is whatever task the
+ * softirq interrupted).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct attls_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_owner SEC(".maps");
+
+/*
+ * The attls_bound key of a bound socket, on that socket only (no
+ * BPF_F_CLONE): cgroup/sock_release may not read addresses or ports from
+ * its context, so this is how it finds the entry to remove.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct attls_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_bindkey SEC(".maps");
+
+/*
+ * Sockets bound in attached cgroups: endpoint -> owner.  sk_lookup finds
+ * the listener a SYN is for here, to classify by job and user.  Removed by
+ * cgroup/sock_release; a plain hash, not LRU, because silently evicting a
+ * protected listener would let its SYNs through in cleartext.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTLS_MAX_BOUND);
+	__type(key, struct attls_endpoint);
+	__type(value, struct attls_bound_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_bound SEC(".maps");
+
+/* sk_lookup's decision for a steered SYN, taken by the engine on accept.
+ * LRU: an entry whose connection never reached accept() just ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ATTLS_MAX_CONNS);
+	__type(key, struct attls_flow);
+	__type(value, struct attls_steer_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_steer SEC(".maps");
+
+/* The engine's local endpoints towards applications (see attls_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTLS_MAX_CONNS);
+	__type(key, struct attls_endpoint);
+	__type(value, struct attls_hop_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_hop SEC(".maps");
+
+/* The engine's listening sockets, ATTLS_ENGINE_LSN_V4 / _V6.  A socket
+ * leaves the map when it closes, so a dead engine means "drop". */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, ATTLS_ENGINE_LSN_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_engine SEC(".maps");
+
+/* Connection events for the zERT collector. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ATTLS_RINGBUF_BYTES);
+} attls_events SEC(".maps");
+
+/* Counters (ATTLS_STAT_*), per CPU so the datapath never contends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ATTLS_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_stats SEC(".maps");
+
+static __always_inline void attls_stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&attls_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+#endif /* ATTLS_MAPS_BPF_H */

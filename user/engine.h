@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * engine.h - the TLS engine: owns every protected wire connection.
+ *
+ * The kernel hands protected SYNs to the engine's listeners (sk_lookup +
+ * bpf_sk_assign); the engine accepts, looks up the steering decision in
+ * attls_steer, does the TLS handshake with OpenSSL on the wire socket and
+ * connects to the application's listener from a local endpoint it first
+ * registers in attls_hop (so sk_lookup lets that SYN through and
+ * getpeername() shows the application the real client).
+ */
+#ifndef ATTLS_ENGINE_H
+#define ATTLS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../policy/policy-t.h"
+
+struct engine;
+struct zert;
+
+struct engine_cfg {
+	const char *keyring_root;	/* KEYRING_ROOT (keyring.h) */
+	int steer_map_fd;		/* attls_steer */
+	int hop_map_fd;			/* attls_hop */
+	struct zert *zert;		/* may be NULL */
+	unsigned nthreads;		/* event loops; 0 = one per CPU */
+	size_t bufsize;			/* per direction per connection; 0 = default */
+};
+
+/* Create the engine and its listening sockets (not yet serving).
+ * Returns 0 or a negative errno. */
+int engine_create(const struct engine_cfg *cfg, struct engine **out);
+
+/*
+ * Build one SSL_CTX per environment of `img` and make it the policy for
+ * new connections tagged `generation`.  Connections already open keep the
+ * environment they started with.  On failure nothing changes and a message
+ * naming the environment, key ring and cause has been logged; returns a
+ * negative errno.  `img` is copied.
+ */
+int engine_install_policy(struct engine *e, const struct attls_map_image *img,
+			  uint64_t generation);
+
+/* Listening socket for ATTLS_AF_INET / ATTLS_AF_INET6, for the SOCKMAP. */
+int engine_listener_fd(const struct engine *e, int family);
+
+/* Start the event-loop threads.  Returns 0 or a negative errno. */
+int engine_start(struct engine *e);
+
+/* Stop serving: close listeners, reset every open connection, join threads. */
+void engine_stop(struct engine *e);
+
+void engine_destroy(struct engine *e);
+
+#endif /* ATTLS_ENGINE_H */

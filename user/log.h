@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * log.h - the one logging module of attlsd (docs/style.md #10).
+ *
+ * log_warn() appends strerror(errno); log_warnx() does not.  fatal()/fatalx()
+ * log and exit(EXIT_FAILURE).  Messages go to stderr, and with
+ * log_init(..., use_syslog=1) also to syslog (facility daemon), which is
+ * where AT-TLS sends its EZD128xI messages.
+ */
+#ifndef ATTLS_LOG_H
+#define ATTLS_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_LVL_WARN = 0,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+	LOG_LVL_VERBOSE,
+};
+
+void log_init(const char *ident, int level, int use_syslog);
+int log_get_level(void);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* libbpf_set_print() callback: libbpf warnings at DEBUG, the rest at VERBOSE. */
+int log_libbpf(int level, const char *fmt, va_list ap);
+
+#endif /* ATTLS_LOG_H */
