@@ -83,7 +83,11 @@ $(ATTLSD): $(USER_OBJS) $(POLICY_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(ATTLSCTL): $(CLI_OBJS) $(POLICY_OBJS) $(OUTPUT)/user/log.o
+# attlsctl shares only leaf helpers with the daemon (formatting, JSON,
+# logging), never the daemon's modules.
+CLI_SHARED := $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o $(OUTPUT)/user/aj.o
+
+$(ATTLSCTL): $(CLI_OBJS) $(POLICY_OBJS) $(CLI_SHARED)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -17,9 +17,15 @@ int aj_add(struct json_object *obj, const char *key, struct json_object *val)
 	return 0;
 }
 
+int aj_add_null(struct json_object *obj, const char *key)
+{
+	/* json-c represents JSON null as a NULL object */
+	return json_object_object_add_ex(obj, key, NULL, AJ_KEY_FLAGS) ? -ENOMEM : 0;
+}
+
 int aj_add_str(struct json_object *obj, const char *key, const char *s)
 {
-	return aj_add(obj, key, s ? json_object_new_string(s) : json_object_new_null());
+	return s ? aj_add(obj, key, json_object_new_string(s)) : aj_add_null(obj, key);
 }
 
 int aj_add_u64(struct json_object *obj, const char *key, uint64_t v)

@@ -2,8 +2,9 @@
 /*
  * aj.h - json-c adders that propagate failure (docs/style.md #14).
  *
- * Each aj_add_*() adds a literal key to `obj`; on failure the value is put
- * and -ENOMEM returned, so callers chain them with `err = err ?: aj_...`.
+ * Each aj_add_*() adds a literal key to `obj` (keys must be string
+ * literals: they are not copied); on failure the value is put and -ENOMEM
+ * returned, so callers chain them with `err = err ?: aj_...`.
  * Build one tree per record or command and put only the root.
  */
 #ifndef ATTLS_AJ_H
@@ -15,6 +16,8 @@
 #include <json-c/json.h>
 
 int aj_add(struct json_object *obj, const char *key, struct json_object *val);
+int aj_add_null(struct json_object *obj, const char *key);
+/* A NULL `s` adds JSON null. */
 int aj_add_str(struct json_object *obj, const char *key, const char *s);
 int aj_add_u64(struct json_object *obj, const char *key, uint64_t v);
 int aj_add_i64(struct json_object *obj, const char *key, int64_t v);

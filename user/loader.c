@@ -150,7 +150,8 @@ static int dp_link_pinned(struct dp *dp, struct bpf_program *prog,
 
 	if (dp->nlinks >= DP_MAX_LINKS)
 		return -E2BIG;
-	old = bpf_link__open(path);
+	/* probe first: libbpf warns about opening a pin that is not there */
+	old = access(path, F_OK) ? NULL : bpf_link__open(path);
 	if (old) {
 		err = bpf_link__update_program(old, prog);
 		if (!err) {

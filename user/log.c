@@ -106,7 +106,7 @@ void fatalx(const char *fmt, ...)
 	exit(EXIT_FAILURE);
 }
 
-int log_libbpf(int level, const char *fmt, va_list ap)
+int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	int want = level == LIBBPF_WARN ? LOG_LVL_DEBUG : LOG_LVL_VERBOSE;
 

@@ -12,6 +12,8 @@
 
 #include <stdarg.h>
 
+#include <bpf/libbpf.h>
+
 enum log_level {
 	LOG_LVL_WARN = 0,
 	LOG_LVL_INFO,
@@ -33,6 +35,6 @@ void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 
 /* libbpf_set_print() callback: libbpf warnings at DEBUG, the rest at VERBOSE. */
-int log_libbpf(int level, const char *fmt, va_list ap);
+int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap);
 
 #endif /* ATTLS_LOG_H */

@@ -154,7 +154,7 @@ static int add_time(struct json_object *o, const char *key, uint64_t ns)
 	char buf[96];
 
 	if (!ns)
-		return aj_add(o, key, json_object_new_null());
+		return aj_add_null(o, key);
 	iso8601(ns, buf, sizeof(buf));
 	return aj_add_str(o, key, buf);
 }

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * attlsctl - inspect attls, bpftool style: attlsctl [-j|-p] OBJECT COMMAND.
+ *
+ * Reads the maps attlsd pinned, read-only (BPF_F_RDONLY), so it works even
+ * when the daemon is wedged; it never reaches into the daemon's memory.
+ *   attlsctl status                 live policy, counters, engine presence
+ *   attlsctl listener show          sockets bound in protected cgroups
+ *   attlsctl conn show              engine connections (hop table)
+ *   attlsctl policy check FILE      parse + compile a policy, show it
+ * With -j every output, errors included, is JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../bpf/attls_match.h"
+#include "../policy/policy.h"
+#include "../user/addr.h"
+#include "../user/aj.h"
+
+struct ctl {
+	int json;
+	int pretty;
+	const char *pin_root;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+	const char *help;
+};
+
+static void p_err(const struct ctl *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void p_err(const struct ctl *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		if (o && !aj_add_str(o, "error", msg)) {
+			aj_print_and_free(o, stdout, c->pretty);
+			return;
+		}
+		json_object_put(o);
+	}
+	fprintf(stderr, "Error: %s\n", msg);
+}
+
+/* Open a pinned map read-only; prints why not.  fd or -errno. */
+static int open_map(const struct ctl *c, const char *name)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", c->pin_root, name);
+	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0) {
+		err = -errno;
+		p_err(c, "cannot open %s: %s (is attlsd running? it pins its "
+		      "maps under %s)", path, strerror(-err), c->pin_root);
+		return err;
+	}
+	return fd;
+}
+
+static const char *stat_names[ATTLS_STAT_MAX] = {
+	[ATTLS_STAT_SYN_STEERED]	= "syn_steered",
+	[ATTLS_STAT_SYN_DROPPED]	= "syn_dropped_no_engine",
+	[ATTLS_STAT_SYN_CLEAR]		= "syn_cleartext_rule",
+	[ATTLS_STAT_SYN_NOMATCH]	= "syn_no_rule",
+	[ATTLS_STAT_HOP_PASSED]		= "engine_hop_passed",
+	[ATTLS_STAT_BOUND_ADD]		= "bound_added",
+	[ATTLS_STAT_BOUND_DEL]		= "bound_removed",
+	[ATTLS_STAT_PEER_REWRITE]	= "peer_rewrites",
+	[ATTLS_STAT_RB_DROPPED]		= "ringbuf_reserve_failed",
+	[ATTLS_STAT_OWNER_MISSING]	= "owner_missing",
+};
+
+static long count_entries(int fd, size_t key_size)
+{
+	char key[256];
+	long n = 0;
+	void *prev = NULL;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, key)) {
+		n++;
+		prev = key;
+	}
+	return n;
+}
+
+static int do_status(struct ctl *c, int argc, char **argv)
+{
+	struct attls_policy_hdr hdr;
+	struct json_object *root = NULL, *stats = NULL;
+	__u64 totals[ATTLS_STAT_MAX] = {};
+	long nbound, nhop;
+	int pol_fd, st_fd, b_fd, h_fd, e_fd, ncpu, i, err = 0;
+	int engine[ATTLS_ENGINE_LSN_MAX];
+	__u32 zero = 0, k;
+	__u64 *vals;
+
+	(void)argc;
+	(void)argv;
+	pol_fd = open_map(c, "attls_policy");
+	if (pol_fd < 0)
+		return pol_fd;
+	st_fd = open_map(c, "attls_stats");
+	b_fd = open_map(c, "attls_bound");
+	h_fd = open_map(c, "attls_hop");
+	e_fd = open_map(c, "attls_engine");
+	if (st_fd < 0 || b_fd < 0 || h_fd < 0 || e_fd < 0) {
+		err = -ENOENT;
+		goto close_fds;
+	}
+	if (bpf_map_lookup_elem(pol_fd, &zero, &hdr)) {
+		err = -errno;
+		p_err(c, "reading attls_policy: %s", strerror(-err));
+		goto close_fds;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	vals = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*vals));
+	if (!vals) {
+		err = -ENOMEM;
+		goto close_fds;
+	}
+	for (k = 0; k < ATTLS_STAT_MAX; k++) {
+		if (bpf_map_lookup_elem(st_fd, &k, vals))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			totals[k] += vals[i];
+	}
+	free(vals);
+	nbound = count_entries(b_fd, sizeof(struct attls_endpoint));
+	nhop = count_entries(h_fd, sizeof(struct attls_endpoint));
+	for (k = 0; k < ATTLS_ENGINE_LSN_MAX; k++) {
+		__u64 cookie;
+
+		/* a SOCKMAP lookup from user space returns the socket cookie;
+		 * ENOENT means the slot is empty: no engine listener */
+		engine[k] = !bpf_map_lookup_elem(e_fd, &k, &cookie);
+	}
+
+	if (!c->json) {
+		printf("policy generation:   %llu (rule set %u, %u clauses)\n",
+		       (unsigned long long)hdr.generation, hdr.active & 1,
+		       hdr.nrules[hdr.active & 1]);
+		printf("engine listeners:    IPv4 %s, IPv6 %s%s\n",
+		       engine[0] ? "up" : "DOWN", engine[1] ? "up" : "DOWN",
+		       engine[0] && engine[1] ? "" :
+		       "  (protected connections are refused until attlsd runs)");
+		printf("bound sockets:       %ld\n", nbound);
+		printf("engine connections:  %ld\n", nhop);
+		for (k = 0; k < ATTLS_STAT_MAX; k++)
+			printf("%-22s %llu\n", stat_names[k],
+			       (unsigned long long)totals[k]);
+		goto close_fds;
+	}
+	root = json_object_new_object();
+	stats = json_object_new_object();
+	if (!root || !stats) {
+		json_object_put(stats);
+		err = -ENOMEM;
+		goto put_root;
+	}
+	for (k = 0; k < ATTLS_STAT_MAX && !err; k++)
+		err = aj_add_u64(stats, stat_names[k], totals[k]);
+	if (err) {
+		json_object_put(stats);
+		goto put_root;
+	}
+	err = aj_add_u64(root, "generation", hdr.generation);
+	err = err ?: aj_add_u64(root, "clauses", hdr.nrules[hdr.active & 1]);
+	err = err ?: aj_add_bool(root, "engine_ipv4", engine[0]);
+	err = err ?: aj_add_bool(root, "engine_ipv6", engine[1]);
+	err = err ?: aj_add_i64(root, "bound_sockets", nbound);
+	err = err ?: aj_add_i64(root, "engine_connections", nhop);
+	if (err) {
+		json_object_put(stats);
+		goto put_root;
+	}
+	err = aj_add(root, "counters", stats);
+	if (!err) {
+		err = aj_print_and_free(root, stdout, c->pretty);
+		root = NULL;
+	}
+put_root:
+	json_object_put(root);
+close_fds:
+	if (e_fd >= 0)
+		close(e_fd);
+	if (h_fd >= 0)
+		close(h_fd);
+	if (b_fd >= 0)
+		close(b_fd);
+	if (st_fd >= 0)
+		close(st_fd);
+	close(pol_fd);
+	return err;
+}
+
+static int do_listener_show(struct ctl *c, int argc, char **argv)
+{
+	struct attls_endpoint key, *prev = NULL;
+	struct attls_bound_val val;
+	struct json_object *arr = NULL;
+	char addr[ATTLS_ADDRSTRLEN], comm[ATTLS_COMM_LEN + 1];
+	int fd, err = 0;
+
+	(void)argc;
+	(void)argv;
+	fd = open_map(c, "attls_bound");
+	if (fd < 0)
+		return fd;
+	if (c->json) {
+		arr = json_object_new_array();
+		if (!arr) {
+			close(fd);
+			return -ENOMEM;
+		}
+	} else {
+		printf("%-40s %-7s %-16s %-8s %-8s\n", "LOCAL", "FAMILY", "JOB",
+		       "PID", "UID");
+	}
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		memcpy(comm, val.owner.comm, ATTLS_COMM_LEN);
+		comm[ATTLS_COMM_LEN] = '\0';
+		if (attls_addr_is_zero(key.addr))
+			snprintf(addr, sizeof(addr), "%s",
+				 key.family == ATTLS_AF_INET6 ? "::" : "0.0.0.0");
+		else
+			attls_addr_str(key.addr, addr, sizeof(addr));
+		if (!c->json) {
+			char ep[ATTLS_ADDRSTRLEN + 8];
+
+			snprintf(ep, sizeof(ep), "%s..%u", addr, key.port);
+			printf("%-40s %-7s %-16s %-8u %-8u\n", ep,
+			       key.family == ATTLS_AF_INET6 ? "ipv6" : "ipv4",
+			       comm, val.owner.pid, val.owner.uid);
+			continue;
+		}
+		struct json_object *o = json_object_new_object();
+
+		if (!o) {
+			err = -ENOMEM;
+			break;
+		}
+		err = aj_add_str(o, "addr", addr);
+		err = err ?: aj_add_u64(o, "port", key.port);
+		err = err ?: aj_add_str(o, "family",
+					key.family == ATTLS_AF_INET6 ? "ipv6" : "ipv4");
+		err = err ?: aj_add_str(o, "job", comm);
+		err = err ?: aj_add_u64(o, "pid", val.owner.pid);
+		err = err ?: aj_add_u64(o, "uid", val.owner.uid);
+		if (err || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			err = err ?: -ENOMEM;
+			break;
+		}
+	}
+	if (arr && !err)
+		err = aj_print_and_free(arr, stdout, c->pretty);
+	else
+		json_object_put(arr);
+	close(fd);
+	return err;
+}
+
+static int do_conn_show(struct ctl *c, int argc, char **argv)
+{
+	struct attls_endpoint key, *prev = NULL;
+	struct attls_hop_val val;
+	struct json_object *arr = NULL;
+	char l[ATTLS_ADDRSTRLEN], r[ATTLS_ADDRSTRLEN];
+	int fd, err = 0;
+
+	(void)argc;
+	(void)argv;
+	fd = open_map(c, "attls_hop");
+	if (fd < 0)
+		return fd;
+	if (c->json) {
+		arr = json_object_new_array();
+		if (!arr) {
+			close(fd);
+			return -ENOMEM;
+		}
+	} else {
+		printf("%-16s %-30s %-30s %s\n", "CONNID", "LOCAL", "REMOTE",
+		       "RULE#");
+	}
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		char id[20];
+
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		attls_addr_str(val.real.laddr, l, sizeof(l));
+		attls_addr_str(val.real.raddr, r, sizeof(r));
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)val.conn_id);
+		if (!c->json) {
+			char le[ATTLS_ADDRSTRLEN + 8], re[ATTLS_ADDRSTRLEN + 8];
+
+			snprintf(le, sizeof(le), "%s..%u", l, val.real.lport);
+			snprintf(re, sizeof(re), "%s..%u", r, val.real.rport);
+			printf("%-16s %-30s %-30s %u\n", id, le, re, val.rule_id);
+			continue;
+		}
+		struct json_object *o = json_object_new_object();
+
+		if (!o) {
+			err = -ENOMEM;
+			break;
+		}
+		err = aj_add_str(o, "conn_id", id);
+		err = err ?: aj_add_str(o, "local_addr", l);
+		err = err ?: aj_add_u64(o, "local_port", val.real.lport);
+		err = err ?: aj_add_str(o, "remote_addr", r);
+		err = err ?: aj_add_u64(o, "remote_port", val.real.rport);
+		err = err ?: aj_add_u64(o, "rule_id", val.rule_id);
+		if (err || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			err = err ?: -ENOMEM;
+			break;
+		}
+	}
+	if (arr && !err)
+		err = aj_print_and_free(arr, stdout, c->pretty);
+	else
+		json_object_put(arr);
+	close(fd);
+	return err;
+}
+
+static int do_policy_check(struct ctl *c, int argc, char **argv)
+{
+	struct attls_map_image img = {};
+	struct policy_diags *diags = NULL;
+	struct policy *p = NULL;
+	int err;
+
+	if (argc != 1) {
+		p_err(c, "usage: attlsctl policy check FILE");
+		return -EINVAL;
+	}
+	err = policy_parse_file(argv[0], &p, &diags);
+	if (!err)
+		err = policy_compile(p, &img, diags);
+	if (diags)
+		policy_diags_print(diags, stderr);
+	if (err)
+		p_err(c, "%s: %s", argv[0], diags && policy_diags_errors(diags) ?
+		      "policy has errors (see above)" : strerror(-err));
+	else if (!c->json)
+		attls_map_image_dump(&img, stdout);
+	else {
+		struct json_object *o = json_object_new_object();
+
+		err = o ? 0 : -ENOMEM;
+		err = err ?: aj_add_str(o, "file", argv[0]);
+		err = err ?: aj_add_u64(o, "rules", img.nactions);
+		err = err ?: aj_add_u64(o, "clauses", img.nrules);
+		err = err ?: aj_add_u64(o, "environments", img.nenvs);
+		if (!err)
+			err = aj_print_and_free(o, stdout, c->pretty);
+		else
+			json_object_put(o);
+	}
+	attls_map_image_free(&img);
+	policy_free(p);
+	policy_diags_free(diags);
+	return err;
+}
+
+static const struct cmd status_cmds[] = {
+	{ "show", do_status, "live policy generation, counters, engine" },
+	{ NULL, NULL, NULL },
+};
+static const struct cmd listener_cmds[] = {
+	{ "show", do_listener_show, "sockets bound in protected cgroups" },
+	{ NULL, NULL, NULL },
+};
+static const struct cmd conn_cmds[] = {
+	{ "show", do_conn_show, "connections the engine protects" },
+	{ NULL, NULL, NULL },
+};
+static const struct cmd policy_cmds[] = {
+	{ "check", do_policy_check, "FILE: parse, compile and show a policy" },
+	{ NULL, NULL, NULL },
+};
+
+struct object {
+	const char *name;
+	const struct cmd *cmds;
+};
+
+static const struct object objects[] = {
+	{ "status", status_cmds },
+	{ "listener", listener_cmds },
+	{ "conn", conn_cmds },
+	{ "policy", policy_cmds },
+	{ NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	const struct object *o;
+	const struct cmd *cm;
+
+	fprintf(f, "usage: attlsctl [-j|-p] [--pin-root DIR] OBJECT COMMAND [ARGS]\n\n");
+	for (o = objects; o->name; o++)
+		for (cm = o->cmds; cm->name; cm++)
+			fprintf(f, "  attlsctl %-8s %-6s %s\n", o->name, cm->name,
+				cm->help);
+	fprintf(f, "\nObjects and commands may be abbreviated to a unique prefix.\n");
+}
+
+/* Unique-prefix match over names spaced `stride` bytes apart. */
+static int match(const struct ctl *c, const char *what, const char *word,
+		 const void *table, size_t stride)
+{
+	const char *base = table;
+	int found = -1, i;
+	size_t n = strlen(word);
+
+	for (i = 0; *(const char *const *)(base + (size_t)i * stride); i++) {
+		const char *name = *(const char *const *)(base + (size_t)i * stride);
+
+		if (!strcmp(name, word))
+			return i;
+		if (!strncmp(name, word, n)) {
+			if (found >= 0) {
+				p_err(c, "ambiguous %s prefix '%s'", what, word);
+				return -EINVAL;
+			}
+			found = i;
+		}
+	}
+	if (found < 0)
+		p_err(c, "unknown %s '%s' (try 'attlsctl help')", what, word);
+	return found < 0 ? -ENOENT : found;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",     no_argument,       NULL, 'j' },
+		{ "pretty",   no_argument,       NULL, 'p' },
+		{ "pin-root", required_argument, NULL, 'P' },
+		{ "help",     no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { .pin_root = ATTLS_PIN_ROOT };
+	const struct object *obj;
+	int opt, oi, ci, err;
+
+	while ((opt = getopt_long(argc, argv, "+jph", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c.json = 1;
+			break;
+		case 'p':
+			c.json = 1;
+			c.pretty = 1;
+			break;
+		case 'P':
+			c.pin_root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+	oi = match(&c, "object", argv[0], objects, sizeof(objects[0]));
+	if (oi < 0)
+		return EXIT_FAILURE;
+	obj = &objects[oi];
+	if (argc < 2) {
+		/* "attlsctl status" = "attlsctl status show" */
+		ci = 0;
+		argc = 0;
+	} else {
+		ci = match(&c, "command", argv[1], obj->cmds, sizeof(obj->cmds[0]));
+		if (ci < 0)
+			return EXIT_FAILURE;
+		argc -= 2;
+		argv += 2;
+	}
+	err = obj->cmds[ci].fn(&c, argc, argv);
+	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}

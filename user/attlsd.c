@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * attlsd - the attls daemon: compiles the AT-TLS policy into pinned BPF
+ * maps, attaches the programs, runs the TLS engine and the zERT collector.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "engine.h"
+#include "loader.h"
+#include "log.h"
+#include "zert.h"
+#include "../policy/policy.h"
+
+#define ATTLS_RUN_DIR		"/run/attls"
+#define ATTLS_DEFAULT_KEYRINGS	"/etc/attls/keyrings"
+#define ATTLS_DEFAULT_ZERT	"/var/lib/attls/zert"
+#define ATTLSD_MAX_CGROUPS	64
+
+struct attlsd {
+	const char *policy_path;
+	const char *cgroups[ATTLSD_MAX_CGROUPS];
+	unsigned ncgroups;
+	const char *keyring_root;
+	const char *zert_dir;
+	const char *pin_root;
+	const char *netns;
+	unsigned threads;
+	int check_only;
+	int verbose;
+
+	struct dp *dp;
+	struct engine *engine;
+	struct zert *zert;
+	struct ring_buffer *rb;
+	int lock_fd;
+	char pid_path[PATH_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: attlsd [-nv] -f POLICY --cgroup PATH [--cgroup PATH ...]\n"
+"              [--keyring-root DIR] [--zert-dir DIR] [--netns PATH]\n"
+"              [--threads N] [--pin-root DIR]\n"
+"       attlsd --cleanup [--pin-root DIR]\n"
+"\n"
+"  -f, --file POLICY      AT-TLS policy file (TTLSRule, TTLSGroupAction, ...)\n"
+"  -c, --cgroup PATH      cgroup v2 directory whose processes are protected\n"
+"                         (repeatable)\n"
+"  -k, --keyring-root DIR key rings: DIR/OWNER/RING/LABEL.pem|.key\n"
+"                         (default " ATTLS_DEFAULT_KEYRINGS ")\n"
+"  -z, --zert-dir DIR     zERT NDJSON records (default " ATTLS_DEFAULT_ZERT ")\n"
+"      --netns PATH       network namespace for sk_lookup\n"
+"                         (default: attlsd's own)\n"
+"  -t, --threads N        engine threads (default: one per CPU)\n"
+"      --pin-root DIR     bpffs pin directory (default " ATTLS_PIN_ROOT ")\n"
+"  -n                     check the policy, print \"configuration OK\", exit\n"
+"  -v                     more messages (-vv: libbpf and verifier)\n"
+"      --cleanup          detach and remove everything a dead attlsd pinned\n"
+"\n"
+"Signals: SIGHUP reloads the policy (the old one stays on any error);\n"
+"SIGTERM/SIGINT detach the programs, unpin and exit.\n");
+}
+
+/* Parse + resolve + compile.  0, or -EINVAL with the diagnostics printed. */
+static int load_policy(const char *path, struct attls_map_image *img,
+		       int dump)
+{
+	struct policy_diags *diags = NULL;
+	struct policy *p = NULL;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	err = policy_parse_file(path, &p, &diags);
+	if (!err)
+		err = policy_compile(p, img, diags);
+	if (diags)
+		policy_diags_print(diags, stderr);
+	if (!err && dump)
+		attls_map_image_dump(img, stdout);
+	if (err && diags && policy_diags_errors(diags))
+		log_warnx("%s: %zu error(s); policy not installed", path,
+			  policy_diags_errors(diags));
+	else if (err)
+		log_warnx("%s: %s", path, strerror(-err));
+	policy_free(p);
+	policy_diags_free(diags);
+	if (err)
+		attls_map_image_free(img);
+	return err;
+}
+
+/*
+ * Install a compiled policy: the engine first (it must know the new
+ * environments before the kernel steers with the new generation), then
+ * the kernel rule set flips.
+ */
+static int install_policy(struct attlsd *d, const struct attls_map_image *img)
+{
+	uint64_t gen = dp_generation(d->dp) + 1, got = 0;
+	int err;
+
+	err = engine_install_policy(d->engine, img, gen);
+	if (err)
+		return err;
+	err = dp_install_policy(d->dp, img, &got);
+	if (err)
+		return err;
+	if (got != gen) {
+		log_warnx("policy generation mismatch: engine %llu, kernel %llu",
+			  (unsigned long long)gen, (unsigned long long)got);
+		return -EIO;
+	}
+	log_info("policy %s installed: %zu rule(s), %zu clause(s), "
+		 "%zu environment(s), generation %llu", d->policy_path,
+		 img->nactions, img->nrules, img->nenvs,
+		 (unsigned long long)gen);
+	return 0;
+}
+
+static void reload(struct attlsd *d)
+{
+	struct attls_map_image img;
+
+	log_info("SIGHUP: reloading %s", d->policy_path);
+	if (load_policy(d->policy_path, &img, 0)) {
+		log_warnx("reload failed: the previous policy stays in effect");
+		return;
+	}
+	if (install_policy(d, &img))
+		log_warnx("reload failed: the previous policy stays in effect");
+	attls_map_image_free(&img);
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct attlsd *d = ctx;
+
+	if (len < sizeof(struct attls_event))
+		return 0;
+	zert_sock_event(d->zert, data);
+	return 0;
+}
+
+/* The cgroup v2 mount point from /proc/mounts; 0 or -ENOENT. */
+static int cgroup2_mount(char *buf, size_t len)
+{
+	char dev[256], dir[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/mounts", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(buf, len, "%s", dir);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* Refuse to run inside a cgroup we protect: the engine's own sockets
+ * would be classified and steered to itself. */
+static int check_own_cgroup(const struct attlsd *d)
+{
+	char line[PATH_MAX], mnt[PATH_MAX], self[2 * PATH_MAX], real[PATH_MAX];
+	FILE *f;
+	unsigned i;
+
+	if (cgroup2_mount(mnt, sizeof(mnt)))
+		return 0;
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return 0;
+	self[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(self, sizeof(self), "%s%s", mnt, line + 3);
+		}
+	}
+	fclose(f);
+	if (!self[0])
+		return 0;
+	for (i = 0; i < d->ncgroups; i++) {
+		size_t n;
+
+		if (!realpath(d->cgroups[i], real))
+			continue;
+		n = strlen(real);
+		if (!strncmp(self, real, n) && (self[n] == '\0' || self[n] == '/')) {
+			log_warnx("attlsd runs inside cgroup %s, which it is asked "
+				  "to protect: start attlsd outside it",
+				  d->cgroups[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One attlsd per pin root: an flock()ed pid file named after it, e.g.
+ * /run/attls/attls.pid for /sys/fs/bpf/attls.  Tests run an isolated
+ * attlsd with their own --pin-root beside a production one.
+ */
+static int take_lock(struct attlsd *d)
+{
+	const char *root = d->pin_root ? d->pin_root : ATTLS_PIN_ROOT;
+	const char *base = strrchr(root, '/') ? strrchr(root, '/') + 1 : root;
+	char pid[32];
+	int fd, n, err;
+
+	if (mkdir(ATTLS_RUN_DIR, 0755) && errno != EEXIST) {
+		err = -errno;
+		log_warn("cannot create %s", ATTLS_RUN_DIR);
+		return err;
+	}
+	snprintf(d->pid_path, sizeof(d->pid_path), ATTLS_RUN_DIR "/%s.pid",
+		 *base ? base : "attls");
+	fd = open(d->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		log_warn("cannot open %s", d->pid_path);
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		log_warnx("another attlsd uses %s (%s is locked); stop it first",
+			  root, d->pid_path);
+		close(fd);
+		return -EBUSY;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(fd, 0) || write(fd, pid, (size_t)n) != n)
+		log_warn("cannot write %s", d->pid_path);
+	d->lock_fd = fd;
+	return 0;
+}
+
+static int run(struct attlsd *d, const struct attls_map_image *img)
+{
+	struct engine_cfg ecfg = {};
+	struct dp_opts dopts = {};
+	struct epoll_event ev, evs[4];
+	sigset_t mask;
+	int sfd = -1, efd = -1, err, i, stop = 0;
+	unsigned c;
+
+	err = check_own_cgroup(d);
+	if (err)
+		return err;
+	err = take_lock(d);
+	if (err)
+		return err;
+	err = dp_ensure_bpffs();
+	if (err)
+		return err;
+	err = zert_open(d->zert_dir, &d->zert);
+	if (err)
+		return err;
+	dopts.pin_root = d->pin_root;
+	dopts.netns_path = d->netns;
+	err = dp_open(&dopts, &d->dp);
+	if (err)
+		return err;
+	/* Whatever a previous engine was doing died with it. */
+	dp_clear_engine_state(d->dp);
+
+	ecfg.keyring_root = d->keyring_root;
+	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
+	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
+	ecfg.zert = d->zert;
+	ecfg.nthreads = d->threads;
+	err = engine_create(&ecfg, &d->engine);
+	if (err)
+		return err;
+	err = install_policy(d, img);
+	if (err)
+		return err;
+	err = engine_start(d->engine);
+	if (err)
+		return err;
+	err = dp_set_engine_listener(d->dp, ATTLS_AF_INET,
+				     engine_listener_fd(d->engine, ATTLS_AF_INET));
+	if (!err)
+		err = dp_set_engine_listener(d->dp, ATTLS_AF_INET6,
+				engine_listener_fd(d->engine, ATTLS_AF_INET6));
+	if (err)
+		return err;
+	err = dp_attach_netns(d->dp);
+	if (err)
+		return err;
+	for (c = 0; c < d->ncgroups; c++) {
+		err = dp_attach_cgroup(d->dp, d->cgroups[c]);
+		if (err)
+			return err;
+		err = dp_adopt_bound(d->dp, d->cgroups[c]);
+		if (err < 0)
+			log_warnx("cgroup %s: adopting existing listeners failed: %s",
+				  d->cgroups[c], strerror(-err));
+	}
+
+	d->rb = ring_buffer__new(dp_ringbuf_fd(d->dp), handle_event, d, NULL);
+	if (!d->rb) {
+		err = -errno;
+		log_warnx("cannot open the event ring buffer: %s", strerror(-err));
+		return err;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || efd < 0) {
+		err = -errno;
+		log_warn("signalfd/epoll");
+		goto close_fds;
+	}
+	ev.events = EPOLLIN;
+	ev.data.u32 = 0;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u32 = 1;
+	epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(d->rb), &ev);
+
+	log_warnx("ready: policy %s, %u cgroup(s), zERT records in %s",
+		  d->policy_path, d->ncgroups, zert_path(d->zert));
+
+	while (!stop) {
+		int n = epoll_wait(efd, evs, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			log_warn("epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 1) {
+				err = ring_buffer__consume(d->rb);
+				if (err < 0 && err != -EINTR)
+					log_warnx("ring buffer: %s", strerror(-err));
+				err = 0;
+				continue;
+			}
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(d);
+			} else {
+				log_warnx("signal %u: detaching and exiting",
+					  si.ssi_signo);
+				stop = 1;
+			}
+		}
+	}
+	ring_buffer__consume(d->rb);
+close_fds:
+	if (sfd >= 0)
+		close(sfd);
+	if (efd >= 0)
+		close(efd);
+	return err;
+}
+
+static void teardown(struct attlsd *d)
+{
+	if (d->engine)
+		engine_stop(d->engine);
+	ring_buffer__free(d->rb);
+	dp_detach_and_free(d->dp);
+	engine_destroy(d->engine);
+	zert_close(d->zert);
+	if (d->lock_fd >= 0) {
+		unlink(d->pid_path);
+		close(d->lock_fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file",         required_argument, NULL, 'f' },
+		{ "cgroup",       required_argument, NULL, 'c' },
+		{ "keyring-root", required_argument, NULL, 'k' },
+		{ "zert-dir",     required_argument, NULL, 'z' },
+		{ "threads",      required_argument, NULL, 't' },
+		{ "netns",        required_argument, NULL, 'N' },
+		{ "pin-root",     required_argument, NULL, 'P' },
+		{ "cleanup",      no_argument,       NULL, 'C' },
+		{ "help",         no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct attlsd d = {
+		.keyring_root = ATTLS_DEFAULT_KEYRINGS,
+		.zert_dir = ATTLS_DEFAULT_ZERT,
+		.lock_fd = -1,
+	};
+	struct attls_map_image img;
+	int opt, err, cleanup = 0;
+	sigset_t mask;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "f:c:k:z:t:nvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			d.policy_path = optarg;
+			break;
+		case 'c':
+			if (d.ncgroups == ATTLSD_MAX_CGROUPS) {
+				fprintf(stderr, "attlsd: at most %d --cgroup\n",
+					ATTLSD_MAX_CGROUPS);
+				return EXIT_FAILURE;
+			}
+			d.cgroups[d.ncgroups++] = optarg;
+			break;
+		case 'k':
+			d.keyring_root = optarg;
+			break;
+		case 'z':
+			d.zert_dir = optarg;
+			break;
+		case 't':
+			errno = 0;
+			d.threads = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || d.threads > 256) {
+				fprintf(stderr, "attlsd: --threads %s: give 0..256\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'N':
+			d.netns = optarg;
+			break;
+		case 'P':
+			d.pin_root = optarg;
+			break;
+		case 'C':
+			cleanup = 1;
+			break;
+		case 'n':
+			d.check_only = 1;
+			break;
+		case 'v':
+			d.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "attlsd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	log_init("attlsd", LOG_LVL_INFO + d.verbose, !d.check_only && !cleanup);
+	libbpf_set_print(log_libbpf);
+
+	if (cleanup) {
+		err = dp_cleanup_pins(d.pin_root);
+		if (err && err != -ENOENT) {
+			log_warnx("cleanup of %s: %s",
+				  d.pin_root ? d.pin_root : ATTLS_PIN_ROOT,
+				  strerror(-err));
+			return EXIT_FAILURE;
+		}
+		return EXIT_SUCCESS;
+	}
+	if (!d.policy_path) {
+		fprintf(stderr, "attlsd: no policy: give -f POLICY\n");
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	if (load_policy(d.policy_path, &img, d.check_only && d.verbose))
+		return EXIT_FAILURE;
+	if (d.check_only) {
+		printf("configuration OK\n");
+		attls_map_image_free(&img);
+		return EXIT_SUCCESS;
+	}
+	if (!d.ncgroups) {
+		fprintf(stderr, "attlsd: no --cgroup given: nothing to protect\n");
+		attls_map_image_free(&img);
+		return EXIT_FAILURE;
+	}
+	if (geteuid() != 0)
+		log_warnx("attlsd needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN); "
+			  "expect failures");
+
+	/* Signals are taken through signalfd in the main loop; engine
+	 * threads inherit the blocked mask.  SIGPIPE: a peer gone away is a
+	 * return code on that connection, never the daemon's death. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = run(&d, &img);
+	attls_map_image_free(&img);
+	teardown(&d);
+	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}
