@@ -92,7 +92,7 @@ $(ATTLSCTL): $(CLI_OBJS) $(POLICY_OBJS) $(CLI_SHARED)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: one binary per tests/unit/*.c, linked with the policy library.
-$(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * dump.c - print a compiled policy the way z/OS "pasearch -t" shows AT-TLS
+ * policy: rules in evaluation order with their conditions and actions,
+ * then the environments.  Works from the image alone, so attlsctl can show
+ * what is installed as well as what a file would install.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+static int is_v4_mapped(const __u8 *a)
+{
+	static const __u8 pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+/* The prefix length whose network is [lo, hi], or -1. */
+static int range_prefix(const __u8 *lo, const __u8 *hi)
+{
+	int bits;
+
+	for (bits = 0; bits <= 128; bits++) {
+		int i, ok = 1;
+
+		for (i = 0; i < ATTLS_ADDR_LEN && ok; i++) {
+			int keep = bits >= 8 * (i + 1) ? 8 :
+				   bits > 8 * i ? bits - 8 * i : 0;
+			__u8 m = keep ? (__u8)(0xff << (8 - keep)) : 0;
+
+			ok = (lo[i] & m) == lo[i] && (__u8)(lo[i] | (__u8)~m) == hi[i];
+		}
+		if (ok)
+			return bits;
+	}
+	return -1;
+}
+
+static const char *addr_str(const __u8 *a, char *buf, size_t len)
+{
+	if (is_v4_mapped(a))
+		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+	return buf;
+}
+
+static void print_addr(FILE *f, const char *what, int set, const __u8 *lo,
+		       const __u8 *hi)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int v4 = is_v4_mapped(lo) && is_v4_mapped(hi);
+	int bits;
+
+	if (!set) {
+		fprintf(f, "    %-24s All\n", what);
+		return;
+	}
+	addr_str(lo, a, sizeof(a));
+	if (!memcmp(lo, hi, ATTLS_ADDR_LEN)) {
+		fprintf(f, "    %-24s %s\n", what, a);
+		return;
+	}
+	bits = range_prefix(lo, hi);
+	if (bits >= (v4 ? 96 : 0))
+		fprintf(f, "    %-24s %s/%d\n", what, a, v4 ? bits - 96 : bits);
+	else
+		fprintf(f, "    %-24s %s-%s\n", what, a, addr_str(hi, b, sizeof(b)));
+}
+
+static void print_ports(FILE *f, const char *what, __u16 lo, __u16 hi)
+{
+	if (lo == 0 && hi == 65535)
+		fprintf(f, "    %-24s 0 (any)\n", what);
+	else if (lo == hi)
+		fprintf(f, "    %-24s %u\n", what, lo);
+	else
+		fprintf(f, "    %-24s %u-%u\n", what, lo, hi);
+}
+
+static const char *direction_str(__u32 flags)
+{
+	switch (flags & (ATTLS_RF_INBOUND | ATTLS_RF_OUTBOUND)) {
+	case ATTLS_RF_INBOUND:
+		return "Inbound";
+	case ATTLS_RF_OUTBOUND:
+		return "Outbound";
+	case ATTLS_RF_INBOUND | ATTLS_RF_OUTBOUND:
+		return "Both";
+	}
+	return "(none)";
+}
+
+static const char *role_str(enum attls_role role)
+{
+	switch (role) {
+	case ATTLS_ROLE_SERVER:
+		return "Server";
+	case ATTLS_ROLE_CLIENT:
+		return "Client";
+	case ATTLS_ROLE_SERVER_CLIENTAUTH:
+		return "ServerWithClientAuth";
+	}
+	return "(unset)";
+}
+
+static void print_clause(FILE *f, const struct attls_rule *cl)
+{
+	print_addr(f, "LocalAddr:", cl->flags & ATTLS_RF_LADDR, cl->laddr_lo,
+		   cl->laddr_hi);
+	print_addr(f, "RemoteAddr:", cl->flags & ATTLS_RF_RADDR, cl->raddr_lo,
+		   cl->raddr_hi);
+	print_ports(f, "LocalPortRange:", cl->lport_lo, cl->lport_hi);
+	print_ports(f, "RemotePortRange:", cl->rport_lo, cl->rport_hi);
+	if (!(cl->flags & ATTLS_RF_JOB))
+		fprintf(f, "    %-24s * (any)\n", "Jobname:");
+	else if (cl->job_len && cl->job_len <= ATTLS_COMM_LEN &&
+		 !cl->job[cl->job_len - 1])
+		fprintf(f, "    %-24s %.*s\n", "Jobname:", ATTLS_COMM_LEN,
+			(const char *)cl->job);
+	else
+		fprintf(f, "    %-24s %.*s*\n", "Jobname:", (int)cl->job_len,
+			(const char *)cl->job);
+	if (cl->flags & ATTLS_RF_UID)
+		fprintf(f, "    %-24s uid %u\n", "Userid:", cl->uid);
+	else
+		fprintf(f, "    %-24s * (any)\n", "Userid:");
+}
+
+static void print_rule(FILE *f, const struct attls_map_image *img,
+		       size_t id, size_t first, size_t n)
+{
+	const struct attls_action *a = &img->actions[id];
+	size_t i;
+
+	fprintf(f, "TTLSRule %s\n", a->rule_name);
+	fprintf(f, "  %-26s %s:%u\n", "Source:", a->where.file, a->where.line);
+	if (a->priority)
+		fprintf(f, "  %-26s %u\n", "Priority:", a->priority);
+	else
+		fprintf(f, "  %-26s 0 (none given: lowest)\n", "Priority:");
+	fprintf(f, "  %-26s %s\n", "Direction:",
+		n ? direction_str(img->rules[first].flags) : "(no clause)");
+	fprintf(f, "  %-26s %s (TTLSEnabled %s)\n", "TTLSGroupAction:",
+		a->group_name, a->enabled ? "On" : "Off");
+	fprintf(f, "  %-26s %s\n", "TTLSEnvironmentAction:",
+		a->env_name[0] ? a->env_name : "-");
+	fprintf(f, "  %-26s %s\n", "TTLSConnectionAction:",
+		a->conn_name[0] ? a->conn_name : "-");
+	if (a->env_index >= 0 && (size_t)a->env_index < img->nenvs)
+		fprintf(f, "  %-26s %s\n", "Environment:",
+			img->envs[a->env_index].name);
+	fprintf(f, "  %-26s %u\n", "Trace:", a->trace);
+	if (!n)
+		fprintf(f, "  Conditions: none compiled (the rule matches nothing)\n");
+	for (i = 0; i < n; i++) {
+		if (n == 1)
+			fprintf(f, "  Conditions:\n");
+		else
+			fprintf(f, "  Conditions (clause %zu of %zu):\n", i + 1, n);
+		print_clause(f, &img->rules[first + i]);
+	}
+	fputc('\n', f);
+}
+
+static void print_env(FILE *f, const struct attls_env_cfg *e)
+{
+	fprintf(f, "TTLSEnvironmentAction %s\n", e->name);
+	fprintf(f, "  %-26s %s:%u\n", "Source:", e->where.file, e->where.line);
+	fprintf(f, "  %-26s %s\n", "HandshakeRole:", role_str(e->role));
+	fprintf(f, "  %-26s %s\n", "Keyring:", e->keyring);
+	fprintf(f, "  %-26s %s\n", "CertificateLabel:",
+		e->cert_label[0] ? e->cert_label : "(key ring default)");
+	fprintf(f, "  %-26s%s%s\n", "Protocols:",
+		e->protocols & ATTLS_PROTO_TLS12 ? " TLSv1.2" : "",
+		e->protocols & ATTLS_PROTO_TLS13 ? " TLSv1.3" : "");
+	fprintf(f, "  %-26s %s\n", "TLSv1.3 cipher suites:",
+		e->tls13_suites[0] ? e->tls13_suites : "(OpenSSL default)");
+	fprintf(f, "  %-26s %s\n", "TLSv1.2 cipher list:",
+		e->tls12_ciphers[0] ? e->tls12_ciphers : "(OpenSSL default)");
+	fprintf(f, "  %-26s %u\n", "HandshakeTimeout:", e->handshake_timeout);
+	fprintf(f, "  %-26s %u\n", "Trace:", e->trace);
+	fprintf(f, "  %-26s %u\n", "EnvironmentUserInstance:", e->user_instance);
+	fputc('\n', f);
+}
+
+void attls_map_image_dump(const struct attls_map_image *img, FILE *f)
+{
+	size_t id, i, first;
+
+	fprintf(f, "# AT-TLS policy: %zu rule%s (%zu clause%s), %zu environment%s, in evaluation order\n\n",
+		img->nactions, img->nactions == 1 ? "" : "s",
+		img->nrules, img->nrules == 1 ? "" : "s",
+		img->nenvs, img->nenvs == 1 ? "" : "s");
+	for (id = 0, first = 0; id < img->nactions; id++) {
+		/* clauses are adjacent and in rule_id order */
+		for (i = first; i < img->nrules && img->rules[i].rule_id == id; i++)
+			;
+		print_rule(f, img, id, first, i - first);
+		first = i;
+	}
+	for (i = 0; i < img->nenvs; i++)
+		print_env(f, &img->envs[i]);
+	fprintf(f, "# attls never enables SSLv2, SSLv3, TLSv1 or TLSv1.1. An environment that\n"
+		   "# sets neither TLSv1.2 nor TLSv1.3 On gets both (z/OS would default to\n"
+		   "# TLSv1/TLSv1.1), minus any set Off or without a suite in its cipher list.\n");
+}
