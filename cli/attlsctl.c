@@ -7,7 +7,10 @@
  *   attlsctl status                 live policy, counters, engine presence
  *   attlsctl listener show          sockets bound in protected cgroups
  *   attlsctl conn show              engine connections (hop table)
- *   attlsctl policy check FILE      parse + compile a policy, show it
+ *   attlsctl policy show [RULE]     the installed policy (pasearch -t),
+ *                                   asked from attlsd's control socket
+ *   attlsctl policy check FILE      parse + compile a policy file, show it
+ *   attlsctl reload                 re-read the policy file (like SIGHUP)
  * With -j every output, errors included, is JSON.
  */
 #include <errno.h>
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -26,6 +31,7 @@
 #include "../policy/policy.h"
 #include "../user/addr.h"
 #include "../user/aj.h"
+#include "../user/ctl.h"
 
 struct ctl {
 	int json;
@@ -218,17 +224,27 @@ close_fds:
 	return err;
 }
 
-static int do_listener_show(struct ctl *c, int argc, char **argv)
+/*
+ * Walk every entry of a pinned hash map: a text table row or a JSON array
+ * element per entry.  `row` fills `o` (JSON) or prints (o == NULL).
+ */
+struct map_view {
+	const char *map;
+	size_t key_size;
+	size_t val_size;
+	const char *header;		/* text mode column heads */
+	int (*row)(const void *key, const void *val, struct json_object *o);
+};
+
+static int walk_map(const struct ctl *c, const struct map_view *v)
 {
-	struct attls_endpoint key, *prev = NULL;
-	struct attls_bound_val val;
+	char key[256], val[256], *prev = NULL;
 	struct json_object *arr = NULL;
-	char addr[ATTLS_ADDRSTRLEN], comm[ATTLS_COMM_LEN + 1];
 	int fd, err = 0;
 
-	(void)argc;
-	(void)argv;
-	fd = open_map(c, "attls_bound");
+	if (v->key_size > sizeof(key) || v->val_size > sizeof(val))
+		return -EINVAL;
+	fd = open_map(c, v->map);
 	if (fd < 0)
 		return fd;
 	if (c->json) {
@@ -238,42 +254,20 @@ static int do_listener_show(struct ctl *c, int argc, char **argv)
 			return -ENOMEM;
 		}
 	} else {
-		printf("%-40s %-7s %-16s %-8s %-8s\n", "LOCAL", "FAMILY", "JOB",
-		       "PID", "UID");
+		printf("%s\n", v->header);
 	}
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		memcpy(comm, val.owner.comm, ATTLS_COMM_LEN);
-		comm[ATTLS_COMM_LEN] = '\0';
-		if (attls_addr_is_zero(key.addr))
-			snprintf(addr, sizeof(addr), "%s",
-				 key.family == ATTLS_AF_INET6 ? "::" : "0.0.0.0");
-		else
-			attls_addr_str(key.addr, addr, sizeof(addr));
+	while (!bpf_map_get_next_key(fd, prev, key)) {
+		struct json_object *o = NULL;
+
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue;	/* deleted meanwhile */
 		if (!c->json) {
-			char ep[ATTLS_ADDRSTRLEN + 8];
-
-			snprintf(ep, sizeof(ep), "%s..%u", addr, key.port);
-			printf("%-40s %-7s %-16s %-8u %-8u\n", ep,
-			       key.family == ATTLS_AF_INET6 ? "ipv6" : "ipv4",
-			       comm, val.owner.pid, val.owner.uid);
+			v->row(key, val, NULL);
 			continue;
 		}
-		struct json_object *o = json_object_new_object();
-
-		if (!o) {
-			err = -ENOMEM;
-			break;
-		}
-		err = aj_add_str(o, "addr", addr);
-		err = err ?: aj_add_u64(o, "port", key.port);
-		err = err ?: aj_add_str(o, "family",
-					key.family == ATTLS_AF_INET6 ? "ipv6" : "ipv4");
-		err = err ?: aj_add_str(o, "job", comm);
-		err = err ?: aj_add_u64(o, "pid", val.owner.pid);
-		err = err ?: aj_add_u64(o, "uid", val.owner.uid);
+		o = json_object_new_object();
+		err = o ? v->row(key, val, o) : -ENOMEM;
 		if (err || json_object_array_add(arr, o)) {
 			json_object_put(o);
 			err = err ?: -ENOMEM;
@@ -284,74 +278,238 @@ static int do_listener_show(struct ctl *c, int argc, char **argv)
 		err = aj_print_and_free(arr, stdout, c->pretty);
 	else
 		json_object_put(arr);
+	if (err)
+		p_err(c, "reading %s: %s", v->map, strerror(-err));
 	close(fd);
 	return err;
 }
 
-static int do_conn_show(struct ctl *c, int argc, char **argv)
+static int listener_row(const void *k, const void *v, struct json_object *o)
 {
-	struct attls_endpoint key, *prev = NULL;
-	struct attls_hop_val val;
-	struct json_object *arr = NULL;
-	char l[ATTLS_ADDRSTRLEN], r[ATTLS_ADDRSTRLEN];
-	int fd, err = 0;
+	const struct attls_endpoint *key = k;
+	const struct attls_bound_val *val = v;
+	const char *fam = key->family == ATTLS_AF_INET6 ? "ipv6" : "ipv4";
+	char addr[ATTLS_ADDRSTRLEN], comm[ATTLS_COMM_LEN + 1];
+	char ep[ATTLS_ADDRSTRLEN + 8];
+	int err;
+
+	memcpy(comm, val->owner.comm, ATTLS_COMM_LEN);
+	comm[ATTLS_COMM_LEN] = '\0';
+	if (attls_addr_is_zero(key->addr))
+		snprintf(addr, sizeof(addr), "%s",
+			 key->family == ATTLS_AF_INET6 ? "::" : "0.0.0.0");
+	else
+		attls_addr_str(key->addr, addr, sizeof(addr));
+	if (!o) {
+		snprintf(ep, sizeof(ep), "%s..%u", addr, key->port);
+		printf("%-40s %-7s %-16s %-8u %-8u\n", ep, fam, comm,
+		       val->owner.pid, val->owner.uid);
+		return 0;
+	}
+	err = aj_add_str(o, "addr", addr);
+	err = err ?: aj_add_u64(o, "port", key->port);
+	err = err ?: aj_add_str(o, "family", fam);
+	err = err ?: aj_add_str(o, "job", comm);
+	err = err ?: aj_add_u64(o, "pid", val->owner.pid);
+	err = err ?: aj_add_u64(o, "uid", val->owner.uid);
+	return err;
+}
+
+static int conn_row(const void *k, const void *v, struct json_object *o)
+{
+	const struct attls_hop_val *val = v;
+	char l[ATTLS_ADDRSTRLEN], r[ATTLS_ADDRSTRLEN], id[20];
+	char le[ATTLS_ADDRSTRLEN + 8], re[ATTLS_ADDRSTRLEN + 8];
+	int err;
+
+	(void)k;
+	attls_addr_str(val->real.laddr, l, sizeof(l));
+	attls_addr_str(val->real.raddr, r, sizeof(r));
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)val->conn_id);
+	if (!o) {
+		snprintf(le, sizeof(le), "%s..%u", l, val->real.lport);
+		snprintf(re, sizeof(re), "%s..%u", r, val->real.rport);
+		printf("%-16s %-30s %-30s %u\n", id, le, re, val->rule_id);
+		return 0;
+	}
+	err = aj_add_str(o, "conn_id", id);
+	err = err ?: aj_add_str(o, "local_addr", l);
+	err = err ?: aj_add_u64(o, "local_port", val->real.lport);
+	err = err ?: aj_add_str(o, "remote_addr", r);
+	err = err ?: aj_add_u64(o, "remote_port", val->real.rport);
+	err = err ?: aj_add_u64(o, "rule_id", val->rule_id);
+	return err;
+}
+
+static int do_listener_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct map_view v = {
+		.map = "attls_bound",
+		.key_size = sizeof(struct attls_endpoint),
+		.val_size = sizeof(struct attls_bound_val),
+		.header = "LOCAL                                    FAMILY  "
+			  "JOB              PID      UID",
+		.row = listener_row,
+	};
 
 	(void)argc;
 	(void)argv;
-	fd = open_map(c, "attls_hop");
+	return walk_map(c, &v);
+}
+
+static int do_conn_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct map_view v = {
+		.map = "attls_hop",
+		.key_size = sizeof(struct attls_endpoint),
+		.val_size = sizeof(struct attls_hop_val),
+		.header = "CONNID           LOCAL                          "
+			  "REMOTE                         RULE#",
+		.row = conn_row,
+	};
+
+	(void)argc;
+	(void)argv;
+	return walk_map(c, &v);
+}
+
+/*
+ * One request to attlsd's control socket.  Returns 0 with *reply (the
+ * caller puts it), or -errno with the reason printed.  A reply with
+ * "ok": false is returned as -errno too, its message printed.
+ */
+static int ctl_request(const struct ctl *c, struct json_object *req,
+		       struct json_object **reply)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct json_object *r = NULL, *jok, *jerr, *jdiag, *jno;
+	struct json_tokener *tok;
+	const char *s;
+	char buf[65536];
+	ssize_t n;
+	int fd, err = 0;
+
+	ctl_socket_path(c->pin_root, sun.sun_path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fd;
-	if (c->json) {
-		arr = json_object_new_array();
-		if (!arr) {
-			close(fd);
-			return -ENOMEM;
-		}
-	} else {
-		printf("%-16s %-30s %-30s %s\n", "CONNID", "LOCAL", "REMOTE",
-		       "RULE#");
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		p_err(c, "cannot reach attlsd at %s: %s (is attlsd running?)",
+		      sun.sun_path, strerror(-err));
+		goto close_fd;
 	}
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		char id[20];
-
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		attls_addr_str(val.real.laddr, l, sizeof(l));
-		attls_addr_str(val.real.raddr, r, sizeof(r));
-		snprintf(id, sizeof(id), "%016llx", (unsigned long long)val.conn_id);
-		if (!c->json) {
-			char le[ATTLS_ADDRSTRLEN + 8], re[ATTLS_ADDRSTRLEN + 8];
-
-			snprintf(le, sizeof(le), "%s..%u", l, val.real.lport);
-			snprintf(re, sizeof(re), "%s..%u", r, val.real.rport);
-			printf("%-16s %-30s %-30s %u\n", id, le, re, val.rule_id);
-			continue;
-		}
-		struct json_object *o = json_object_new_object();
-
-		if (!o) {
-			err = -ENOMEM;
-			break;
-		}
-		err = aj_add_str(o, "conn_id", id);
-		err = err ?: aj_add_str(o, "local_addr", l);
-		err = err ?: aj_add_u64(o, "local_port", val.real.lport);
-		err = err ?: aj_add_str(o, "remote_addr", r);
-		err = err ?: aj_add_u64(o, "remote_port", val.real.rport);
-		err = err ?: aj_add_u64(o, "rule_id", val.rule_id);
-		if (err || json_object_array_add(arr, o)) {
-			json_object_put(o);
-			err = err ?: -ENOMEM;
-			break;
-		}
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (!s || write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0) {
+		err = -errno ?: -EIO;
+		p_err(c, "sending to attlsd: %s", strerror(-err));
+		goto close_fd;
 	}
-	if (arr && !err)
-		err = aj_print_and_free(arr, stdout, c->pretty);
-	else
-		json_object_put(arr);
+	tok = json_tokener_new_ex(64);
+	if (!tok) {
+		err = -ENOMEM;
+		goto close_fd;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		r = json_tokener_parse_ex(tok, buf, (int)n);
+		if (r || json_tokener_get_error(tok) != json_tokener_continue)
+			break;
+	}
+	json_tokener_free(tok);
+	if (!r) {
+		err = -EPROTO;
+		p_err(c, "attlsd sent no valid reply");
+		goto close_fd;
+	}
+	if (!json_object_object_get_ex(r, "ok", &jok) || !json_object_get_boolean(jok)) {
+		err = json_object_object_get_ex(r, "errno", &jno) ?
+		      -(int)json_object_get_int(jno) : -EIO;
+		if (json_object_object_get_ex(r, "diagnostics", &jdiag) &&
+		    json_object_get_string(jdiag) && !c->json)
+			fputs(json_object_get_string(jdiag), stderr);
+		if (c->json) {
+			aj_print_and_free(r, stdout, c->pretty);
+		} else {
+			json_object_object_get_ex(r, "error", &jerr);
+			p_err(c, "attlsd: %s", jerr ? json_object_get_string(jerr) :
+			      "request failed");
+			json_object_put(r);
+		}
+		r = NULL;
+		goto close_fd;
+	}
+	*reply = r;
+close_fd:
 	close(fd);
-	return err;
+	return err ?: (r ? 0 : -EIO);
+}
+
+static struct json_object *request_new(const char *cmd)
+{
+	struct json_object *req = json_object_new_object();
+
+	if (req && aj_add_str(req, "cmd", cmd)) {
+		json_object_put(req);
+		return NULL;
+	}
+	return req;
+}
+
+static int do_policy_show(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *jtext;
+	int err;
+
+	if (argc > 1) {
+		p_err(c, "usage: attlsctl policy show [RULE]");
+		return -EINVAL;
+	}
+	req = request_new("policy");
+	if (!req)
+		return -ENOMEM;
+	err = argc ? aj_add_str(req, "rule", argv[0]) : 0;
+	err = err ?: (c->json ? 0 : aj_add_str(req, "format", argc ? "json" : "text"));
+	err = err ?: ctl_request(c, req, &reply);
+	json_object_put(req);
+	if (err)
+		return err;
+	if (c->json)
+		return aj_print_and_free(reply, stdout, c->pretty);
+	if (json_object_object_get_ex(reply, "text", &jtext))
+		fputs(json_object_get_string(jtext), stdout);
+	else	/* one rule: its JSON, readable */
+		aj_print_and_free(json_object_get(reply), stdout, 1);
+	json_object_put(reply);
+	return 0;
+}
+
+static int do_reload(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *j;
+	int err;
+
+	(void)argv;
+	if (argc) {
+		p_err(c, "usage: attlsctl reload");
+		return -EINVAL;
+	}
+	req = request_new("reload");
+	if (!req)
+		return -ENOMEM;
+	err = ctl_request(c, req, &reply);
+	json_object_put(req);
+	if (err)
+		return err;
+	if (c->json)
+		return aj_print_and_free(reply, stdout, c->pretty);
+	if (json_object_object_get_ex(reply, "diagnostics", &j) &&
+	    json_object_get_string(j))
+		fputs(json_object_get_string(j), stderr);
+	json_object_object_get_ex(reply, "generation", &j);
+	printf("policy reloaded: generation %lld\n",
+	       j ? (long long)json_object_get_int64(j) : -1LL);
+	json_object_put(reply);
+	return 0;
 }
 
 static int do_policy_check(struct ctl *c, int argc, char **argv)
@@ -402,12 +560,17 @@ static const struct cmd listener_cmds[] = {
 	{ "show", do_listener_show, "sockets bound in protected cgroups" },
 	{ NULL, NULL, NULL },
 };
+static const struct cmd reload_cmds[] = {
+	{ "now", do_reload, "re-read the policy file; the old one stays on error" },
+	{ NULL, NULL, NULL },
+};
 static const struct cmd conn_cmds[] = {
 	{ "show", do_conn_show, "connections the engine protects" },
 	{ NULL, NULL, NULL },
 };
 static const struct cmd policy_cmds[] = {
-	{ "check", do_policy_check, "FILE: parse, compile and show a policy" },
+	{ "show", do_policy_show, "[RULE]: the installed policy, like pasearch -t" },
+	{ "check", do_policy_check, "FILE: parse, compile and show a policy file" },
 	{ NULL, NULL, NULL },
 };
 
@@ -421,6 +584,7 @@ static const struct object objects[] = {
 	{ "listener", listener_cmds },
 	{ "conn", conn_cmds },
 	{ "policy", policy_cmds },
+	{ "reload", reload_cmds },
 	{ NULL, NULL },
 };
 

@@ -48,40 +48,40 @@ static const char *addr_str(const __u8 *a, char *buf, size_t len)
 	return buf;
 }
 
-static void print_addr(FILE *f, const char *what, int set, const __u8 *lo,
-		       const __u8 *hi)
+static void fmt_addr(char *out, size_t len, int set, const __u8 *lo,
+		     const __u8 *hi)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	int v4 = is_v4_mapped(lo) && is_v4_mapped(hi);
 	int bits;
 
 	if (!set) {
-		fprintf(f, "    %-24s All\n", what);
+		snprintf(out, len, "All");
 		return;
 	}
 	addr_str(lo, a, sizeof(a));
 	if (!memcmp(lo, hi, ATTLS_ADDR_LEN)) {
-		fprintf(f, "    %-24s %s\n", what, a);
+		snprintf(out, len, "%s", a);
 		return;
 	}
 	bits = range_prefix(lo, hi);
 	if (bits >= (v4 ? 96 : 0))
-		fprintf(f, "    %-24s %s/%d\n", what, a, v4 ? bits - 96 : bits);
+		snprintf(out, len, "%s/%d", a, v4 ? bits - 96 : bits);
 	else
-		fprintf(f, "    %-24s %s-%s\n", what, a, addr_str(hi, b, sizeof(b)));
+		snprintf(out, len, "%s-%s", a, addr_str(hi, b, sizeof(b)));
 }
 
-static void print_ports(FILE *f, const char *what, __u16 lo, __u16 hi)
+static void fmt_ports(char *out, size_t len, __u16 lo, __u16 hi)
 {
 	if (lo == 0 && hi == 65535)
-		fprintf(f, "    %-24s 0 (any)\n", what);
+		snprintf(out, len, "0 (any)");
 	else if (lo == hi)
-		fprintf(f, "    %-24s %u\n", what, lo);
+		snprintf(out, len, "%u", lo);
 	else
-		fprintf(f, "    %-24s %u-%u\n", what, lo, hi);
+		snprintf(out, len, "%u-%u", lo, hi);
 }
 
-static const char *direction_str(__u32 flags)
+const char *attls_direction_name(__u32 flags)
 {
 	switch (flags & (ATTLS_RF_INBOUND | ATTLS_RF_OUTBOUND)) {
 	case ATTLS_RF_INBOUND:
@@ -94,7 +94,7 @@ static const char *direction_str(__u32 flags)
 	return "(none)";
 }
 
-static const char *role_str(enum attls_role role)
+const char *attls_role_name(enum attls_role role)
 {
 	switch (role) {
 	case ATTLS_ROLE_SERVER:
@@ -107,27 +107,41 @@ static const char *role_str(enum attls_role role)
 	return "(unset)";
 }
 
-static void print_clause(FILE *f, const struct attls_rule *cl)
+void attls_clause_format(const struct attls_rule *cl, struct attls_clause_text *t)
 {
-	print_addr(f, "LocalAddr:", cl->flags & ATTLS_RF_LADDR, cl->laddr_lo,
-		   cl->laddr_hi);
-	print_addr(f, "RemoteAddr:", cl->flags & ATTLS_RF_RADDR, cl->raddr_lo,
-		   cl->raddr_hi);
-	print_ports(f, "LocalPortRange:", cl->lport_lo, cl->lport_hi);
-	print_ports(f, "RemotePortRange:", cl->rport_lo, cl->rport_hi);
+	fmt_addr(t->local_addr, sizeof(t->local_addr), cl->flags & ATTLS_RF_LADDR,
+		 cl->laddr_lo, cl->laddr_hi);
+	fmt_addr(t->remote_addr, sizeof(t->remote_addr), cl->flags & ATTLS_RF_RADDR,
+		 cl->raddr_lo, cl->raddr_hi);
+	fmt_ports(t->local_port, sizeof(t->local_port), cl->lport_lo, cl->lport_hi);
+	fmt_ports(t->remote_port, sizeof(t->remote_port), cl->rport_lo, cl->rport_hi);
 	if (!(cl->flags & ATTLS_RF_JOB))
-		fprintf(f, "    %-24s * (any)\n", "Jobname:");
+		snprintf(t->jobname, sizeof(t->jobname), "* (any)");
 	else if (cl->job_len && cl->job_len <= ATTLS_COMM_LEN &&
 		 !cl->job[cl->job_len - 1])
-		fprintf(f, "    %-24s %.*s\n", "Jobname:", ATTLS_COMM_LEN,
-			(const char *)cl->job);
+		snprintf(t->jobname, sizeof(t->jobname), "%.*s", ATTLS_COMM_LEN,
+			 (const char *)cl->job);
 	else
-		fprintf(f, "    %-24s %.*s*\n", "Jobname:", (int)cl->job_len,
-			(const char *)cl->job);
+		snprintf(t->jobname, sizeof(t->jobname), "%.*s*",
+			 (int)(cl->job_len <= ATTLS_COMM_LEN ? cl->job_len : ATTLS_COMM_LEN),
+			 (const char *)cl->job);
 	if (cl->flags & ATTLS_RF_UID)
-		fprintf(f, "    %-24s uid %u\n", "Userid:", cl->uid);
+		snprintf(t->userid, sizeof(t->userid), "uid %u", cl->uid);
 	else
-		fprintf(f, "    %-24s * (any)\n", "Userid:");
+		snprintf(t->userid, sizeof(t->userid), "* (any)");
+}
+
+static void print_clause(FILE *f, const struct attls_rule *cl)
+{
+	struct attls_clause_text t;
+
+	attls_clause_format(cl, &t);
+	fprintf(f, "    %-24s %s\n", "LocalAddr:", t.local_addr);
+	fprintf(f, "    %-24s %s\n", "RemoteAddr:", t.remote_addr);
+	fprintf(f, "    %-24s %s\n", "LocalPortRange:", t.local_port);
+	fprintf(f, "    %-24s %s\n", "RemotePortRange:", t.remote_port);
+	fprintf(f, "    %-24s %s\n", "Jobname:", t.jobname);
+	fprintf(f, "    %-24s %s\n", "Userid:", t.userid);
 }
 
 static void print_rule(FILE *f, const struct attls_map_image *img,
@@ -143,7 +157,7 @@ static void print_rule(FILE *f, const struct attls_map_image *img,
 	else
 		fprintf(f, "  %-26s 0 (none given: lowest)\n", "Priority:");
 	fprintf(f, "  %-26s %s\n", "Direction:",
-		n ? direction_str(img->rules[first].flags) : "(no clause)");
+		n ? attls_direction_name(img->rules[first].flags) : "(no clause)");
 	fprintf(f, "  %-26s %s (TTLSEnabled %s)\n", "TTLSGroupAction:",
 		a->group_name, a->enabled ? "On" : "Off");
 	fprintf(f, "  %-26s %s\n", "TTLSEnvironmentAction:",
@@ -170,7 +184,7 @@ static void print_env(FILE *f, const struct attls_env_cfg *e)
 {
 	fprintf(f, "TTLSEnvironmentAction %s\n", e->name);
 	fprintf(f, "  %-26s %s:%u\n", "Source:", e->where.file, e->where.line);
-	fprintf(f, "  %-26s %s\n", "HandshakeRole:", role_str(e->role));
+	fprintf(f, "  %-26s %s\n", "HandshakeRole:", attls_role_name(e->role));
 	fprintf(f, "  %-26s %s\n", "Keyring:", e->keyring);
 	fprintf(f, "  %-26s %s\n", "CertificateLabel:",
 		e->cert_label[0] ? e->cert_label : "(key ring default)");

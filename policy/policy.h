@@ -66,6 +66,23 @@ void attls_map_image_free(struct attls_map_image *img);
  */
 void attls_map_image_dump(const struct attls_map_image *img, FILE *f);
 
+/* One clause's conditions as pasearch shows them ("All", "10.0.0.0/8",
+ * "0 (any)", "socat*", "uid 0"); used by the dump and by JSON views. */
+struct attls_clause_text {
+	char local_addr[100];
+	char remote_addr[100];
+	char local_port[16];
+	char remote_port[16];
+	char jobname[24];
+	char userid[24];
+};
+void attls_clause_format(const struct attls_rule *cl, struct attls_clause_text *t);
+
+/* "Inbound" / "Outbound" / "Both" for ATTLS_RF_* flags. */
+const char *attls_direction_name(__u32 flags);
+/* "Server" / "Client" / "ServerWithClientAuth". */
+const char *attls_role_name(enum attls_role role);
+
 /* An empty diagnostics set, for policy_compile() alone; NULL on ENOMEM. */
 struct policy_diags *policy_diags_new(void);
 

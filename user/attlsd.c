@@ -19,8 +19,11 @@
 
 #include <bpf/libbpf.h>
 
+#include "aj.h"
+#include "ctl.h"
 #include "engine.h"
 #include "loader.h"
+#include "policy_json.h"
 #include "log.h"
 #include "zert.h"
 #include "../policy/policy.h"
@@ -46,6 +49,8 @@ struct attlsd {
 	struct engine *engine;
 	struct zert *zert;
 	struct ring_buffer *rb;
+	struct ctl *ctl;
+	struct attls_map_image img;	/* the installed policy */
 	int lock_fd;
 	char pid_path[PATH_MAX];
 };
@@ -76,9 +81,13 @@ static void usage(FILE *f)
 "SIGTERM/SIGINT detach the programs, unpin and exit.\n");
 }
 
-/* Parse + resolve + compile.  0, or -EINVAL with the diagnostics printed. */
+/*
+ * Parse + resolve + compile.  0, or -EINVAL with the diagnostics printed to
+ * stderr (the daemon log).  With `diag_text`, the diagnostics are also
+ * returned as a malloc'ed string for a control-socket reply.
+ */
 static int load_policy(const char *path, struct attls_map_image *img,
-		       int dump)
+		       int dump, char **diag_text)
 {
 	struct policy_diags *diags = NULL;
 	struct policy *p = NULL;
@@ -90,6 +99,17 @@ static int load_policy(const char *path, struct attls_map_image *img,
 		err = policy_compile(p, img, diags);
 	if (diags)
 		policy_diags_print(diags, stderr);
+	if (diag_text) {
+		size_t len = 0;
+		FILE *m = open_memstream(diag_text, &len);
+
+		if (m) {
+			policy_diags_print(diags, m);
+			if (err && !(diags && policy_diags_errors(diags)))
+				fprintf(m, "%s: %s\n", path, strerror(-err));
+			fclose(m);
+		}
+	}
 	if (!err && dump)
 		attls_map_image_dump(img, stdout);
 	if (err && diags && policy_diags_errors(diags))
@@ -132,19 +152,129 @@ static int install_policy(struct attlsd *d, const struct attls_map_image *img)
 	return 0;
 }
 
-static void reload(struct attlsd *d)
+/* Install `img` and, on success, keep it as the installed policy
+ * (taking its contents); on failure `img` is freed. */
+static int install_and_keep(struct attlsd *d, struct attls_map_image *img)
+{
+	int err = install_policy(d, img);
+
+	if (err) {
+		attls_map_image_free(img);
+		return err;
+	}
+	attls_map_image_free(&d->img);
+	d->img = *img;
+	memset(img, 0, sizeof(*img));
+	return 0;
+}
+
+/* SIGHUP and "attlsctl reload": on any error the old policy stays. */
+static int reload(struct attlsd *d, char **diag_text)
 {
 	struct attls_map_image img;
+	int err;
 
-	log_info("SIGHUP: reloading %s", d->policy_path);
-	if (load_policy(d->policy_path, &img, 0)) {
-		log_warnx("reload failed: the previous policy stays in effect");
-		return;
-	}
-	if (install_policy(d, &img))
-		log_warnx("reload failed: the previous policy stays in effect");
-	attls_map_image_free(&img);
+	log_info("reloading %s", d->policy_path);
+	err = load_policy(d->policy_path, &img, 0, diag_text);
+	if (!err)
+		err = install_and_keep(d, &img);
+	if (err)
+		log_warnx("reload failed: the previous policy (generation %llu) "
+			  "stays in effect", (unsigned long long)dp_generation(d->dp));
+	return err;
 }
+
+static int ctl_status(void *arg, struct json_object *req,
+		      struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	struct json_object *cgs = json_object_new_array();
+	unsigned i;
+	int err;
+
+	(void)req;
+	(void)errmsg;
+	if (!cgs)
+		return -ENOMEM;
+	for (i = 0; i < dp_ncgroups(d->dp); i++)
+		if (json_object_array_add(cgs, json_object_new_string(
+					  dp_cgroup_path(d->dp, i)))) {
+			json_object_put(cgs);
+			return -ENOMEM;
+		}
+	err = aj_add(reply, "cgroups", cgs);
+	err = err ?: aj_add_u64(reply, "pid", (uint64_t)getpid());
+	err = err ?: aj_add_str(reply, "policy_file", d->policy_path);
+	err = err ?: aj_add_u64(reply, "generation", dp_generation(d->dp));
+	err = err ?: aj_add_u64(reply, "rules", d->img.nactions);
+	err = err ?: aj_add_u64(reply, "clauses", d->img.nrules);
+	err = err ?: aj_add_u64(reply, "environments", d->img.nenvs);
+	err = err ?: aj_add_str(reply, "zert_file", zert_path(d->zert));
+	err = err ?: aj_add_str(reply, "pin_root",
+				d->pin_root ? d->pin_root : ATTLS_PIN_ROOT);
+	return err;
+}
+
+static int ctl_policy(void *arg, struct json_object *req,
+		      struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	struct json_object *jrule, *jfmt;
+	const char *rule = NULL;
+	int err;
+
+	if (json_object_object_get_ex(req, "rule", &jrule))
+		rule = json_object_get_string(jrule);
+	if (json_object_object_get_ex(req, "format", &jfmt) &&
+	    !strcmp(json_object_get_string(jfmt), "text") && !rule) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+
+		if (!m)
+			return -ENOMEM;
+		attls_map_image_dump(&d->img, m);
+		fclose(m);
+		err = aj_add_str(reply, "text", text);
+		free(text);
+		return err;
+	}
+	err = aj_add_str(reply, "file", d->policy_path);
+	err = err ?: aj_add_u64(reply, "generation", dp_generation(d->dp));
+	err = err ?: policy_image_to_json(&d->img, rule, reply);
+	if (err == -ENOENT)
+		*errmsg = "no such rule in the installed policy";
+	return err;
+}
+
+static int ctl_reload(void *arg, struct json_object *req,
+		      struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	char *diag = NULL;
+	int err;
+
+	(void)req;
+	err = reload(d, &diag);
+	if (err) {
+		/* the diagnostics are the message the user needs */
+		aj_add_str(reply, "diagnostics", diag);
+		*errmsg = "reload failed; the previous policy stays in effect";
+		free(diag);
+		return err;
+	}
+	err = aj_add_u64(reply, "generation", dp_generation(d->dp));
+	err = err ?: aj_add_str(reply, "diagnostics", diag && *diag ? diag : NULL);
+	free(diag);
+	return err;
+}
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "status", ctl_status, 0 },
+	{ "policy", ctl_policy, 0 },
+	{ "reload", ctl_reload, 1 },
+	{ NULL, NULL, 0 },
+};
 
 static int handle_event(void *ctx, void *data, size_t len)
 {
@@ -253,7 +383,7 @@ static int take_lock(struct attlsd *d)
 	return 0;
 }
 
-static int run(struct attlsd *d, const struct attls_map_image *img)
+static int run(struct attlsd *d, struct attls_map_image *img)
 {
 	struct engine_cfg ecfg = {};
 	struct dp_opts dopts = {};
@@ -290,7 +420,7 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 	err = engine_create(&ecfg, &d->engine);
 	if (err)
 		return err;
-	err = install_policy(d, img);
+	err = install_and_keep(d, img);
 	if (err)
 		return err;
 	err = engine_start(d->engine);
@@ -298,11 +428,16 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 		return err;
 	err = dp_set_engine_listener(d->dp, ATTLS_AF_INET,
 				     engine_listener_fd(d->engine, ATTLS_AF_INET));
-	if (!err)
-		err = dp_set_engine_listener(d->dp, ATTLS_AF_INET6,
-				engine_listener_fd(d->engine, ATTLS_AF_INET6));
 	if (err)
 		return err;
+	/* Without IPv6 on the host no IPv6 SYN can arrive; the empty slot
+	 * would drop one anyway (fail closed). */
+	if (engine_listener_fd(d->engine, ATTLS_AF_INET6) >= 0) {
+		err = dp_set_engine_listener(d->dp, ATTLS_AF_INET6,
+				engine_listener_fd(d->engine, ATTLS_AF_INET6));
+		if (err)
+			return err;
+	}
 	err = dp_attach_netns(d->dp);
 	if (err)
 		return err;
@@ -323,6 +458,16 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 		return err;
 	}
 
+	{
+		char path[PATH_MAX];
+
+		ctl_socket_path(d->pin_root ? d->pin_root : ATTLS_PIN_ROOT,
+				path, sizeof(path));
+		err = ctl_open(path, ctl_cmds, d, &d->ctl);
+		if (err)
+			return err;
+	}
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -339,6 +484,8 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.u32 = 1;
 	epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(d->rb), &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(efd, EPOLL_CTL_ADD, ctl_fd(d->ctl), &ev);
 
 	log_warnx("ready: policy %s, %u cgroup(s), zERT records in %s",
 		  d->policy_path, d->ncgroups, zert_path(d->zert));
@@ -354,6 +501,10 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 			break;
 		}
 		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 2) {
+				ctl_serve(d->ctl);
+				continue;
+			}
 			if (evs[i].data.u32 == 1) {
 				err = ring_buffer__consume(d->rb);
 				if (err < 0 && err != -EINTR)
@@ -366,7 +517,7 @@ static int run(struct attlsd *d, const struct attls_map_image *img)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGHUP) {
-				reload(d);
+				reload(d, NULL);
 			} else {
 				log_warnx("signal %u: detaching and exiting",
 					  si.ssi_signo);
@@ -387,8 +538,10 @@ static void teardown(struct attlsd *d)
 {
 	if (d->engine)
 		engine_stop(d->engine);
+	ctl_close(d->ctl);
 	ring_buffer__free(d->rb);
 	dp_detach_and_free(d->dp);
+	attls_map_image_free(&d->img);
 	engine_destroy(d->engine);
 	zert_close(d->zert);
 	if (d->lock_fd >= 0) {
@@ -495,7 +648,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
-	if (load_policy(d.policy_path, &img, d.check_only && d.verbose))
+	if (load_policy(d.policy_path, &img, d.check_only && d.verbose, NULL))
 		return EXIT_FAILURE;
 	if (d.check_only) {
 		printf("configuration OK\n");

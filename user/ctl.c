@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ctl.c - the control socket server (see ctl.h).
+ *
+ * Requests are served one at a time on the main loop: they are small, and
+ * a client that does not send its request within CTL_TIMEOUT_MS is dropped,
+ * so a stuck client cannot wedge the daemon.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "aj.h"
+#include "ctl.h"
+#include "log.h"
+
+#define CTL_TIMEOUT_MS	2000
+#define CTL_MAX_REQ	65536
+
+struct ctl {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const struct ctl_cmd *cmds;
+	void *arg;
+};
+
+int ctl_open(const char *path, const struct ctl_cmd *cmds, void *arg,
+	     struct ctl **out)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl *c;
+	int err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	c->cmds = cmds;
+	c->arg = arg;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		goto free_c;
+	}
+	/* the pid-file lock is held: a socket left here is stale */
+	unlink(path);
+	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		log_warn("control socket %s", path);
+		goto close_fd;
+	}
+	if (chmod(path, 0600) || listen(c->fd, 16)) {
+		err = -errno;
+		log_warn("control socket %s", path);
+		goto unlink_path;
+	}
+	*out = c;
+	return 0;
+
+unlink_path:
+	unlink(path);
+close_fd:
+	close(c->fd);
+free_c:
+	free(c);
+	return err;
+}
+
+int ctl_fd(const struct ctl *c)
+{
+	return c->fd;
+}
+
+/* Read one request line (up to '\n' or EOF) with a deadline. */
+static int read_request(int fd, char *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len - 1) {
+		if (poll(&p, 1, CTL_TIMEOUT_MS) <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf + got - n, '\n', (size_t)n))
+			break;
+	}
+	buf[got] = '\0';
+	return got ? 0 : -ENODATA;
+}
+
+static void write_all(int fd, const char *s, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, s, len);
+		if (n < 0 && errno == EAGAIN) {
+			if (poll(&p, 1, CTL_TIMEOUT_MS) <= 0)
+				return;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void reply_error(int fd, int err, const char *msg)
+{
+	struct json_object *r = json_object_new_object();
+	const char *s;
+
+	if (!r)
+		return;
+	if (aj_add_bool(r, "ok", 0) || aj_add_str(r, "error", msg) ||
+	    aj_add_i64(r, "errno", -err)) {
+		json_object_put(r);
+		return;
+	}
+	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s) {
+		write_all(fd, s, strlen(s));
+		write_all(fd, "\n", 1);
+	}
+	json_object_put(r);
+}
+
+void ctl_serve(struct ctl *c)
+{
+	struct json_object *req = NULL, *reply = NULL, *jcmd;
+	const struct ctl_cmd *cmd;
+	const char *name, *errmsg = NULL, *s;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char *buf;
+	int fd, err;
+
+	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	buf = malloc(CTL_MAX_REQ);
+	if (!buf)
+		goto close_fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+		reply_error(fd, -errno, "cannot identify the caller");
+		goto free_buf;
+	}
+	err = read_request(fd, buf, CTL_MAX_REQ);
+	if (err) {
+		reply_error(fd, err, "no request received");
+		goto free_buf;
+	}
+	req = json_tokener_parse(buf);
+	if (!req || !json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "cmd", &jcmd) ||
+	    !json_object_is_type(jcmd, json_type_string)) {
+		reply_error(fd, -EINVAL, "malformed request: expected "
+			    "{\"cmd\": \"...\"}");
+		goto put_req;
+	}
+	name = json_object_get_string(jcmd);
+	for (cmd = c->cmds; cmd->name; cmd++)
+		if (!strcmp(cmd->name, name))
+			break;
+	if (!cmd->name) {
+		reply_error(fd, -EOPNOTSUPP, "unknown command");
+		goto put_req;
+	}
+	if (cmd->privileged && cred.uid != 0) {
+		reply_error(fd, -EPERM, "permission denied: only root may do this");
+		log_warnx("control: '%s' refused to uid %u (pid %d)", name,
+			  cred.uid, cred.pid);
+		goto put_req;
+	}
+	reply = json_object_new_object();
+	if (!reply || aj_add_bool(reply, "ok", 1)) {
+		reply_error(fd, -ENOMEM, "out of memory");
+		goto put_req;
+	}
+	err = cmd->fn(c->arg, req, reply, &errmsg);
+	if (err) {
+		/* keep what the handler added (e.g. diagnostics) beside the
+		 * error; "ok" exists, so replace it without the is-new flag */
+		if (json_object_object_add(reply, "ok", json_object_new_boolean(0)) ||
+		    aj_add_str(reply, "error", errmsg ? errmsg : strerror(-err)) ||
+		    aj_add_i64(reply, "errno", -err)) {
+			reply_error(fd, err, errmsg ? errmsg : strerror(-err));
+			goto put_req;
+		}
+	}
+	s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s) {
+		write_all(fd, s, strlen(s));
+		write_all(fd, "\n", 1);
+	}
+put_req:
+	json_object_put(reply);
+	json_object_put(req);
+free_buf:
+	free(buf);
+close_fd:
+	close(fd);
+}
+
+void ctl_close(struct ctl *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}
