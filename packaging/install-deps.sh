@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	make clang llvm libbpf-dev bpftool libssl-dev libjson-c-dev libelf-dev
+	make clang llvm libclang-rt-14-dev libbpf-dev bpftool libssl-dev libjson-c-dev libelf-dev
 	zlib1g-dev pkg-config gcc libc6-dev
 	# run, demo and tests
 	openssl socat curl gnutls-bin python3 tcpdump iproute2 procps

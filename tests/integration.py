@@ -80,6 +80,8 @@ P_BOUND = 9411       # rule TestSrvEarly, bound to ADDR instead of 0.0.0.0
 P_WRONGUSER = 9412   # rule TestUserMismatch (Userid nobody), server runs as root
 P_WRONGJOB = 9413    # rule TestJobMismatch (Jobname python3*), comm "lineserv"
 P_V6 = 9414          # rule TestSrvV6, dual-stack listener on [::]
+P_PRIO = 9415        # rules TestPrioClear (Off) and TestPrioTls overlap here
+P_PRIO2 = 9416       # only TestPrioTls covers this one
 
 BULK = 256 * 1024 * 1024
 TEN_MB = 10 * 1000 * 1000
@@ -139,6 +141,21 @@ TTLSRule                      TestSrvV6
   LocalPortRange              {p_v6}
   Direction                   Inbound
   Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envSrv
+}}
+TTLSRule                      TestPrioClear
+{{
+  LocalPortRange              {p_prio}
+  Direction                   Inbound
+  Priority                    {prio_clear}
+  TTLSGroupActionRef          grpOff
+}}
+TTLSRule                      TestPrioTls
+{{
+  LocalPortRange              {p_prio}-{p_prio2}
+  Direction                   Inbound
+  Priority                    150
   TTLSGroupActionRef          grpOn
   TTLSEnvironmentActionRef    envSrv
 }}
@@ -488,11 +505,7 @@ class Env:
 
         self.make_certs()
         self.policy = self.path("test.policy")
-        with open(self.policy, "w") as f:
-            f.write(POLICY.format(p_lo=P_ECHO, p_hi=P_DUPLEX, p_early=P_EARLY,
-                                  p_bound=P_BOUND, p_fork=P_FORK, p_off=P_OFF,
-                                  p_wronguser=P_WRONGUSER, p_wrongjob=P_WRONGJOB,
-                                  p_v6=P_V6, fork_user=FORK_USER))
+        self.write_policy(prio_clear=200)
 
         # One protected listener exists before attlsd: it must be adopted.
         self.start_server(P_EARLY, "banner")
@@ -509,8 +522,34 @@ class Env:
         self.start_server(P_WRONGUSER, "banner")
         self.start_server(P_WRONGJOB, "banner", extra=["--comm", "lineserv"])
         self.start_server(P_V6, "banner", extra=["--bind", "::"])
+        self.start_server(P_PRIO, "banner")
+        self.start_server(P_PRIO2, "banner")
         self.start_server(P_BASELINE, "duplex", extra=["--bytes", str(BULK)],
                           cgroup=False)
+
+    def write_policy(self, prio_clear):
+        """(Re)write the test policy; `prio_clear` is TestPrioClear's
+        Priority (above or below TestPrioTls's 150)."""
+        tmp = self.policy + ".new"
+        with open(tmp, "w") as f:
+            f.write(POLICY.format(p_lo=P_ECHO, p_hi=P_DUPLEX, p_early=P_EARLY,
+                                  p_bound=P_BOUND, p_fork=P_FORK, p_off=P_OFF,
+                                  p_wronguser=P_WRONGUSER, p_wrongjob=P_WRONGJOB,
+                                  p_v6=P_V6, p_prio=P_PRIO, p_prio2=P_PRIO2,
+                                  prio_clear=prio_clear, fork_user=FORK_USER))
+        os.rename(tmp, self.policy)     # a reload never reads half a file
+
+    def attlsctl(self, *args, check_rc=True):
+        """Run attlsctl against this run's attlsd; JSON output parsed."""
+        cp = run(self.ns([os.path.join(self.build, "attlsctl"), "-j",
+                          "--pin-root", self.pin_root] + list(args)), timeout=30)
+        if check_rc and cp.returncode != 0:
+            raise TestFailure("attlsctl %s: exit %d: %s %s" % (
+                " ".join(args), cp.returncode, cp.stdout.strip(), cp.stderr.strip()))
+        try:
+            return json.loads(cp.stdout) if cp.stdout.strip() else {}
+        except ValueError:
+            raise TestFailure("attlsctl %s: not JSON: %r" % (" ".join(args), cp.stdout[:500]))
 
     def make_certs(self):
         d = self.path("pki")
@@ -1351,6 +1390,101 @@ def test_no_spurious_eagain(env):
           "cleartext ports): %r" % (len(recs), len(errs), errs[:3]))
 
 
+def prio_port_protected(env, port):
+    """True if `port` answers TLS, False if it answers cleartext."""
+    res = env.client(port, "connect", plain=True, timeout=5,
+                     extra=["--read-wait", "1.0"])
+    clear = (res.get("data") or "").startswith("220 ")
+    if clear:
+        return False
+    tls = env.client(port, "banner", nbytes=100)
+    env.tls_ok(tls, "port %d" % port)
+    return True
+
+
+def test_rule_priority(env):
+    """Priority decides between overlapping rules (AT-TLS order: priority
+    descending); a reload that swaps the priorities swaps the outcome."""
+    check(not prio_port_protected(env, P_PRIO),
+          "port %d: TestPrioClear (priority 200, TTLSEnabled Off) should win "
+          "over TestPrioTls (150): got TLS" % P_PRIO)
+    check(prio_port_protected(env, P_PRIO2),
+          "port %d: only TestPrioTls covers it: got cleartext" % P_PRIO2)
+    env.write_policy(prio_clear=100)
+    try:
+        gen = env.attlsctl("reload").get("generation")
+        check(gen, "reload gave no generation")
+        check(prio_port_protected(env, P_PRIO),
+              "port %d after reload: TestPrioTls (150) now outranks "
+              "TestPrioClear (100): got cleartext" % P_PRIO)
+        pol = env.attlsctl("policy", "show")
+        names = [r["name"] for r in pol.get("rules", [])]
+        check(names.index("TestPrioTls") < names.index("TestPrioClear"),
+              "installed policy order after reload: %r" % names)
+    finally:
+        env.write_policy(prio_clear=200)
+        env.attlsctl("reload")
+    check(not prio_port_protected(env, P_PRIO),
+          "port %d: back to TestPrioClear after reloading the original" % P_PRIO)
+
+
+def test_reload_under_traffic(env):
+    """100 reloads (alternating two real policies) while TLS connections
+    open and close: no failed connection, no leaked map entry."""
+    before = env.attlsctl("status")
+    stop = env.path("churn.stop")
+    churn = subprocess.Popen(env.ns([PY, os.path.join(HELPERS, "churn.py"),
+                                     "--host", ADDR, "--port", str(P_ECHO),
+                                     "--ca", env.ca, "--seconds", "120",
+                                     "--threads", "2", "--stop", stop]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True,
+                             preexec_fn=_die_with_parent(signal.SIGKILL))
+    gens = []
+    try:
+        time.sleep(0.5)
+        for i in range(100):
+            env.write_policy(prio_clear=100 if i % 2 == 0 else 200)
+            gens.append(env.attlsctl("reload").get("generation"))
+        open(stop, "w").close()
+        out, err = churn.communicate(timeout=60)
+    finally:
+        if churn.poll() is None:
+            _killpg(churn)
+            churn.wait()
+        env.write_policy(prio_clear=200)
+    env.attlsctl("reload")
+    check(gens == sorted(gens) and len(set(gens)) == 100,
+          "generations not strictly increasing: %r" % gens[:10])
+    try:
+        res = json.loads(out)
+    except ValueError:
+        raise TestFailure("churn output: %r %r" % (out[-500:], err[-500:]))
+    info("reload under traffic: %d connections ok, %d failed, across 100 reloads"
+         % (res["ok"], res["failed"]))
+    check(res["ok"] >= 50, "too little traffic to mean anything: %r" % res)
+    check(res["failed"] == 0, "connections failed during reloads: %r" % res)
+    # every connection is closed: the engine must have released its entries
+    deadline = time.monotonic() + 10
+    while True:
+        after = env.attlsctl("status")
+        if after.get("engine_connections") == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    check(after.get("engine_connections") == 0,
+          "hop entries left after all connections closed: %r" % after)
+    check(after.get("bound_sockets") == before.get("bound_sockets"),
+          "bound sockets changed: %r -> %r" % (before.get("bound_sockets"),
+                                               after.get("bound_sockets")))
+    steer = run(env.ns(["bpftool", "-j", "map", "dump", "pinned",
+                        env.pin_root + "/attls_steer"]), timeout=30)
+    try:
+        left = json.loads(steer.stdout or "[]")
+    except ValueError:
+        left = None
+    check(left == [], "steering entries left behind: %r" % (left if left is None else left[:3]))
+
+
 def test_sigterm_detaches(env):
     """SIGTERM: attlsd detaches, unpins and exits 0."""
     if not env.attlsd_alive():
@@ -1391,11 +1525,14 @@ TESTS = [
     test_concurrent_200,
     test_no_cleartext_on_wire,
     test_zert,
+    test_rule_priority,
+    test_reload_under_traffic,
     test_sigkill_fails_closed,
     test_no_spurious_eagain,
     test_sigterm_detaches,
 ]
-TIMEOUTS = {"test_bulk_256mib": 700, "test_concurrent_200": 300}
+TIMEOUTS = {"test_bulk_256mib": 700, "test_concurrent_200": 300,
+            "test_reload_under_traffic": 300}
 
 
 # ---------------------------------------------------------------------------
