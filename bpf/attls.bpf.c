@@ -6,8 +6,12 @@
  *   cgroup/post_bind4/6    remember sockets bound in attached cgroups
  *   cgroup/sock_release    forget them
  *   sk_lookup (netns)      steer SYNs for protected listeners to the engine
- *   cgroup/getpeername4/6  show the application the real client, not the
+ *   cgroup/connect4/6      classify outbound connects, steer them to the
+ *                          engine (original destination kept per socket)
+ *   cgroup/getpeername4/6  show the application the real peer, not the
  *                          engine (also what accept() returns)
+ *   cgroup/getsockname4/6  show an outbound application its real local
+ *                          address (the engine's end of the wire)
  *   sockops                connection events for zERT
  *
  * See docs/design.md for why the engine owns the wire socket.
@@ -261,54 +265,87 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	return SK_PASS;
 }
 
+/* Write `addr`/`port` into a sock_addr context.  `v6` is a constant:
+ * each program may only write the address fields of its own attach type. */
+static __always_inline void attls_set_user_addr(struct bpf_sock_addr *ctx,
+						const __u8 *addr, __u16 port,
+						const int v6)
+{
+	if (!v6) {
+		__u32 ip4;
+
+		__builtin_memcpy(&ip4, addr + 12, sizeof(ip4));
+		ctx->user_ip4 = ip4;
+	} else {
+		__u32 w[4];
+
+		__builtin_memcpy(w, addr, sizeof(w));
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+	}
+	ctx->user_port = attls_port_to_user(port);
+}
+
+/* One endpoint (src or dst) of the socket behind a sock_addr context. */
+static __always_inline int attls_sk_endpoint(struct bpf_sock *sk, int dst,
+					     __u8 *addr, __u16 *port)
+{
+	__u32 ip6[4], ip4, family, p;
+
+	ctx_load(family, sk->family);
+	if (dst) {
+		ctx_load(ip4, sk->dst_ip4);
+		ctx_load(ip6[0], sk->dst_ip6[0]);
+		ctx_load(ip6[1], sk->dst_ip6[1]);
+		ctx_load(ip6[2], sk->dst_ip6[2]);
+		ctx_load(ip6[3], sk->dst_ip6[3]);
+		ctx_load(p, sk->dst_port);
+		*port = attls_port_from_be16((__u16)p);
+	} else {
+		ctx_load(ip4, sk->src_ip4);
+		ctx_load(ip6[0], sk->src_ip6[0]);
+		ctx_load(ip6[1], sk->src_ip6[1]);
+		ctx_load(ip6[2], sk->src_ip6[2]);
+		ctx_load(ip6[3], sk->src_ip6[3]);
+		ctx_load(p, sk->src_port);
+		*port = (__u16)p;		/* bpf_sock.src_port: host order */
+	}
+	attls_addr_from_ctx(addr, family, ip4, ip6);
+	return 0;
+}
+
 /*
- * getpeername() and accept() of an application socket whose peer is an
- * engine hop endpoint: return the real client instead.
+ * getpeername() and accept() of an application socket: for an inbound
+ * one whose peer is an engine hop endpoint, the real client; for an
+ * outbound one steered at connect(), the original destination.
  */
 static __always_inline int attls_getpeername(struct bpf_sock_addr *ctx,
 					     const int v6)
 {
 	struct attls_endpoint key;
 	struct attls_hop_val *hop;
+	struct attls_orig *orig;
 	struct bpf_sock *sk = ctx->sk;
 	__u8 addr[ATTLS_ADDR_LEN];
-	__u32 ip6[4], ip4, family;
 	__u16 port;
 
 	if (!sk)
 		return 1;
-	ctx_load(family, sk->family);
-	ctx_load(ip4, sk->dst_ip4);
-	ctx_load(ip6[0], sk->dst_ip6[0]);
-	ctx_load(ip6[1], sk->dst_ip6[1]);
-	ctx_load(ip6[2], sk->dst_ip6[2]);
-	ctx_load(ip6[3], sk->dst_ip6[3]);
-	ctx_load(port, sk->dst_port);
-	attls_addr_from_ctx(addr, family, ip4, ip6);
-	port = attls_port_from_be16(port);
+	attls_sk_endpoint(sk, 1, addr, &port);
 	attls_hop_key(&key, addr, port);
 	hop = bpf_map_lookup_elem(&attls_hop, &key);
-	if (!hop)
+	if (hop) {
+		attls_set_user_addr(ctx, hop->real.raddr, hop->real.rport, v6);
+		attls_stat_inc(ATTLS_STAT_PEER_REWRITE);
 		return 1;
-
-	/* `v6` is a constant: each program may only write the address
-	 * fields of its own attach type. */
-	if (!v6) {
-		__u32 ip4;
-
-		__builtin_memcpy(&ip4, &hop->real.raddr[12], sizeof(ip4));
-		ctx->user_ip4 = ip4;
-	} else {
-		__u32 w[4];
-
-		__builtin_memcpy(w, hop->real.raddr, sizeof(w));
-		ctx->user_ip6[0] = w[0];
-		ctx->user_ip6[1] = w[1];
-		ctx->user_ip6[2] = w[2];
-		ctx->user_ip6[3] = w[3];
 	}
-	ctx->user_port = attls_port_to_user(hop->real.rport);
-	attls_stat_inc(ATTLS_STAT_PEER_REWRITE);
+	orig = bpf_sk_storage_get(&attls_orig, sk, NULL, 0);
+	if (orig) {
+		attls_set_user_addr(ctx, orig->daddr, orig->dport, v6);
+		attls_stat_inc(ATTLS_STAT_PEER_REWRITE);
+	}
 	return 1;
 }
 
@@ -322,6 +359,166 @@ SEC("cgroup/getpeername6")
 int attls_peer6(struct bpf_sock_addr *ctx)
 {
 	return attls_getpeername(ctx, 1);
+}
+
+/*
+ * getsockname() of a steered outbound socket: the engine's local end of
+ * the wire, once the engine has connected (before that, the loopback
+ * address of the hop; connect() returns before the upstream is reached).
+ */
+static __always_inline int attls_getsockname(struct bpf_sock_addr *ctx,
+					     const int v6)
+{
+	struct attls_endpoint key;
+	struct attls_out_val *out;
+	struct bpf_sock *sk = ctx->sk;
+	__u8 addr[ATTLS_ADDR_LEN];
+	__u16 port;
+
+	if (!sk)
+		return 1;
+	attls_sk_endpoint(sk, 0, addr, &port);
+	attls_hop_key(&key, addr, port);
+	out = bpf_map_lookup_elem(&attls_out, &key);
+	if (!out || !out->wire.lport)
+		return 1;
+	attls_set_user_addr(ctx, out->wire.laddr, out->wire.lport, v6);
+	attls_stat_inc(ATTLS_STAT_SOCKNAME_REWRITE);
+	return 1;
+}
+
+SEC("cgroup/getsockname4")
+int attls_name4(struct bpf_sock_addr *ctx)
+{
+	return attls_getsockname(ctx, 0);
+}
+
+SEC("cgroup/getsockname6")
+int attls_name6(struct bpf_sock_addr *ctx)
+{
+	return attls_getsockname(ctx, 1);
+}
+
+/*
+ * connect(): classify in the application's own process context and, for a
+ * TLS rule, send the connection to the engine's outbound listener.  With no
+ * engine the connect fails (return 0: EPERM) - never cleartext.
+ */
+static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6)
+{
+	struct attls_classify_ctx c = {};
+	struct attls_engine_addr *ea;
+	struct attls_owner owner, *o;
+	struct attls_orig *orig;
+	struct attls_flow flow = {};
+	struct bpf_sock *sk = ctx->sk, *lsn;
+	__u32 idx, ip6[4], type, proto;
+	__u64 gen = 0;
+
+	ctx_load(type, ctx->type);
+	ctx_load(proto, ctx->protocol);
+	if (type != SOCK_STREAM_ || proto != IPPROTO_TCP_ || !sk)
+		return 1;
+	if (!v6) {
+		flow.family = ATTLS_AF_INET;
+		attls_addr_from_v4(flow.raddr, ctx->user_ip4);
+	} else {
+		flow.family = ATTLS_AF_INET6;
+		ip6[0] = ctx->user_ip6[0];
+		ip6[1] = ctx->user_ip6[1];
+		ip6[2] = ctx->user_ip6[2];
+		ip6[3] = ctx->user_ip6[3];
+		attls_addr_from_ctx(flow.raddr, ATTLS_AF_INET6, 0, ip6);
+	}
+	flow.rport = attls_port_from_be16((__u16)ctx->user_port);
+	/* the local end as bound so far (0 when the kernel picks it later) */
+	attls_sk_endpoint(sk, 0, flow.laddr, &flow.lport);
+
+	o = bpf_sk_storage_get(&attls_owner, sk, NULL, 0);
+	if (o) {
+		owner = *o;
+	} else {
+		attls_stat_inc(ATTLS_STAT_OWNER_MISSING);
+		attls_owner_from_current(&owner);
+	}
+	c.flow = &flow;
+	c.owner = &owner;
+	c.dir = ATTLS_RF_OUTBOUND;
+	if (!attls_classify(&c, &gen)) {
+		attls_stat_inc(ATTLS_STAT_CONNECT_NOMATCH);
+		return 1;
+	}
+	if (!(c.flags & ATTLS_RF_ENABLED)) {
+		attls_stat_inc(ATTLS_STAT_CONNECT_CLEAR);
+		return 1;
+	}
+
+	idx = v6 ? ATTLS_ENGINE_OUT_V6 : ATTLS_ENGINE_OUT_V4;
+	lsn = bpf_map_lookup_elem(&attls_engine, &idx);
+	if (!lsn)
+		goto refuse;
+	bpf_sk_release(lsn);
+	ea = bpf_map_lookup_elem(&attls_engine_addr, &idx);
+	if (!ea || !ea->port)
+		goto refuse;
+	orig = bpf_sk_storage_get(&attls_orig, sk, NULL,
+				  BPF_SK_STORAGE_GET_F_CREATE);
+	if (!orig)
+		goto refuse;
+	__builtin_memcpy(orig->daddr, flow.raddr, sizeof(orig->daddr));
+	orig->dport = flow.rport;
+	orig->family = flow.family;
+	orig->rule_id = c.rule_id;
+	orig->clause = c.clause;
+	orig->pad = 0;
+	orig->generation = gen;
+	attls_set_user_addr(ctx, ea->addr, ea->port, v6);
+	attls_stat_inc(ATTLS_STAT_CONNECT_STEERED);
+	return 1;
+
+refuse:
+	attls_stat_inc(ATTLS_STAT_CONNECT_REFUSED);
+	return 0;
+}
+
+SEC("cgroup/connect4")
+int attls_conn4(struct bpf_sock_addr *ctx)
+{
+	return attls_connect(ctx, 0);
+}
+
+SEC("cgroup/connect6")
+int attls_conn6(struct bpf_sock_addr *ctx)
+{
+	return attls_connect(ctx, 1);
+}
+
+/*
+ * An application socket steered at connect() is established (to the
+ * engine): publish its original destination under its local endpoint,
+ * now known, for the engine to find when it accepts.
+ */
+static __always_inline int attls_publish_out(struct bpf_sock *sk,
+					     const struct attls_event *ev)
+{
+	struct attls_out_val val = {};
+	struct attls_endpoint key;
+	struct attls_orig *orig;
+
+	orig = bpf_sk_storage_get(&attls_orig, sk, NULL, 0);
+	if (!orig)
+		return 0;
+	__builtin_memcpy(val.wire.raddr, orig->daddr, sizeof(val.wire.raddr));
+	val.wire.rport = orig->dport;
+	val.wire.family = orig->family;
+	val.owner = ev->owner;
+	val.generation = orig->generation;
+	val.rule_id = orig->rule_id;
+	val.clause = orig->clause;
+	val.cookie = ev->cookie;
+	attls_hop_key(&key, ev->flow.laddr, ev->flow.lport);
+	bpf_map_update_elem(&attls_out, &key, &val, BPF_ANY);
+	return 1;
 }
 
 /*
@@ -387,6 +584,10 @@ static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
 			ev->flags |= ATTLS_EVF_HOP;
 			ev->hop_conn_id = hop->conn_id;
 			ev->real = hop->real;
+		} else if (sk && (flags & ATTLS_EVF_ACTIVE) &&
+			   attls_publish_out(sk, ev)) {
+			/* the app's side of an outbound engine connection */
+			ev->flags |= ATTLS_EVF_HOP;
 		}
 	}
 	bpf_ringbuf_submit(ev, 0);

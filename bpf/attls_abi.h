@@ -155,10 +155,62 @@ struct attls_hop_val {
 };
 _Static_assert(sizeof(struct attls_hop_val) == 56, "attls_hop_val ABI");
 
+/*
+ * Outbound (Direction Outbound, the application connect()s).
+ *
+ * cgroup/connect4/6 classify in the application's own process context and
+ * rewrite the destination to the engine's outbound listener; the original
+ * destination goes into attls_orig, socket-local storage of the
+ * application's socket.  When that socket is established, sockops (which
+ * now knows its local port) publishes it in attls_out, keyed by the
+ * application's local endpoint: the engine finds it from the peer address
+ * of the connection it accepts, connects to the original destination and
+ * writes its own wire-side local address back (`wire.laddr/lport`), which
+ * getsockname() then shows the application.
+ */
+struct attls_orig {
+	__u8  daddr[ATTLS_ADDR_LEN];	/* original destination, network order */
+	__u16 dport;			/* host order */
+	__u16 family;			/* of the application's socket */
+	__u32 rule_id;
+	__u32 clause;
+	__u32 pad;
+	__u64 generation;
+};
+_Static_assert(sizeof(struct attls_orig) == 40, "attls_orig ABI");
+
+struct attls_out_val {
+	struct attls_flow wire;		/* raddr/rport: original destination;
+					 * laddr/lport: the engine's local end
+					 * once connected (all-zero before) */
+	struct attls_owner owner;	/* of the application's socket */
+	__u64 generation;
+	__u32 rule_id;
+	__u32 clause;
+	__u64 cookie;			/* the application socket's cookie */
+	__u64 conn_id;			/* engine CONNID once accepted, else 0 */
+};
+_Static_assert(sizeof(struct attls_out_val) == 112, "attls_out_val ABI");
+
 /* attls_engine: SOCKMAP of the engine's listening sockets. */
-#define ATTLS_ENGINE_LSN_V4	0
+#define ATTLS_ENGINE_LSN_V4	0	/* inbound: target of sk_lookup */
 #define ATTLS_ENGINE_LSN_V6	1
-#define ATTLS_ENGINE_LSN_MAX	2
+#define ATTLS_ENGINE_OUT_V4	2	/* outbound: target of connect4/6 */
+#define ATTLS_ENGINE_OUT_V6	3
+#define ATTLS_ENGINE_LSN_MAX	4
+
+/*
+ * attls_engine_addr[ATTLS_ENGINE_OUT_V4 / _V6]: where connect4/6 send
+ * steered connections (the outbound listeners' loopback address).  The
+ * SOCKMAP slot is checked too, so a stale address (engine dead, port
+ * reused by someone else) is never connected to: the connect fails.
+ */
+struct attls_engine_addr {
+	__u8  addr[ATTLS_ADDR_LEN];	/* network order, v4-mapped */
+	__u16 port;			/* host order; 0 = none */
+	__u16 pad[3];
+};
+_Static_assert(sizeof(struct attls_engine_addr) == 24, "attls_engine_addr ABI");
 
 /* attls_stats: per-CPU counters, summed by user space. */
 enum {
@@ -172,6 +224,11 @@ enum {
 	ATTLS_STAT_PEER_REWRITE,	/* getpeername/accept rewrites */
 	ATTLS_STAT_RB_DROPPED,		/* ringbuf reserve failures */
 	ATTLS_STAT_OWNER_MISSING,	/* socket without owner storage */
+	ATTLS_STAT_CONNECT_STEERED,	/* outbound connect()s to the engine */
+	ATTLS_STAT_CONNECT_REFUSED,	/* protected connect(), no engine: EPERM */
+	ATTLS_STAT_CONNECT_CLEAR,	/* outbound, TTLSEnabled Off rule */
+	ATTLS_STAT_CONNECT_NOMATCH,	/* outbound, no rule */
+	ATTLS_STAT_SOCKNAME_REWRITE,	/* getsockname rewrites */
 	ATTLS_STAT_MAX,
 };
 

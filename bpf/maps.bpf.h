@@ -99,6 +99,39 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_engine SEC(".maps");
 
+/* Original destination of an application socket whose connect() was
+ * steered to the engine (outbound).  Not cloned: per socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct attls_orig);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_orig SEC(".maps");
+
+/*
+ * Steered outbound connections by the application's local endpoint, for
+ * the engine (original destination) and getsockname() (the engine's wire
+ * address).  LRU: if the engine never takes an entry (it died), it ages
+ * out; the engine deletes the ones it takes when the connection ends.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ATTLS_MAX_CONNS);
+	__type(key, struct attls_endpoint);
+	__type(value, struct attls_out_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_out SEC(".maps");
+
+/* Address of the engine's outbound listeners (ATTLS_ENGINE_OUT_V4/_V6). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ATTLS_ENGINE_LSN_MAX);
+	__type(key, __u32);
+	__type(value, struct attls_engine_addr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_engine_addr SEC(".maps");
+
 /* Connection events for the zERT collector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -97,6 +97,11 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_PEER_REWRITE]	= "peer_rewrites",
 	[ATTLS_STAT_RB_DROPPED]		= "ringbuf_reserve_failed",
 	[ATTLS_STAT_OWNER_MISSING]	= "owner_missing",
+	[ATTLS_STAT_CONNECT_STEERED]	= "connect_steered",
+	[ATTLS_STAT_CONNECT_REFUSED]	= "connect_refused_no_engine",
+	[ATTLS_STAT_CONNECT_CLEAR]	= "connect_cleartext_rule",
+	[ATTLS_STAT_CONNECT_NOMATCH]	= "connect_no_rule",
+	[ATTLS_STAT_SOCKNAME_REWRITE]	= "sockname_rewrites",
 };
 
 static long count_entries(int fd, size_t key_size)
@@ -170,10 +175,15 @@ static int do_status(struct ctl *c, int argc, char **argv)
 		printf("policy generation:   %llu (rule set %u, %u clauses)\n",
 		       (unsigned long long)hdr.generation, hdr.active & 1,
 		       hdr.nrules[hdr.active & 1]);
-		printf("engine listeners:    IPv4 %s, IPv6 %s%s\n",
-		       engine[0] ? "up" : "DOWN", engine[1] ? "up" : "DOWN",
-		       engine[0] && engine[1] ? "" :
-		       "  (protected connections are refused until attlsd runs)");
+		printf("engine listeners:    inbound IPv4 %s, IPv6 %s; "
+		       "outbound IPv4 %s, IPv6 %s%s\n",
+		       engine[ATTLS_ENGINE_LSN_V4] ? "up" : "DOWN",
+		       engine[ATTLS_ENGINE_LSN_V6] ? "up" : "DOWN",
+		       engine[ATTLS_ENGINE_OUT_V4] ? "up" : "DOWN",
+		       engine[ATTLS_ENGINE_OUT_V6] ? "up" : "DOWN",
+		       engine[ATTLS_ENGINE_LSN_V4] && engine[ATTLS_ENGINE_OUT_V4] ? "" :
+		       "\n                     (protected connections are refused "
+		       "until attlsd runs)");
 		printf("bound sockets:       %ld\n", nbound);
 		printf("engine connections:  %ld\n", nhop);
 		for (k = 0; k < ATTLS_STAT_MAX; k++)
@@ -196,8 +206,10 @@ static int do_status(struct ctl *c, int argc, char **argv)
 	}
 	err = aj_add_u64(root, "generation", hdr.generation);
 	err = err ?: aj_add_u64(root, "clauses", hdr.nrules[hdr.active & 1]);
-	err = err ?: aj_add_bool(root, "engine_ipv4", engine[0]);
-	err = err ?: aj_add_bool(root, "engine_ipv6", engine[1]);
+	err = err ?: aj_add_bool(root, "engine_ipv4", engine[ATTLS_ENGINE_LSN_V4]);
+	err = err ?: aj_add_bool(root, "engine_ipv6", engine[ATTLS_ENGINE_LSN_V6]);
+	err = err ?: aj_add_bool(root, "engine_out_ipv4", engine[ATTLS_ENGINE_OUT_V4]);
+	err = err ?: aj_add_bool(root, "engine_out_ipv6", engine[ATTLS_ENGINE_OUT_V6]);
 	err = err ?: aj_add_i64(root, "bound_sockets", nbound);
 	err = err ?: aj_add_i64(root, "engine_connections", nhop);
 	if (err) {

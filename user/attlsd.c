@@ -426,14 +426,14 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 	err = engine_start(d->engine);
 	if (err)
 		return err;
-	err = dp_set_engine_listener(d->dp, ATTLS_AF_INET,
+	err = dp_set_engine_listener(d->dp, ATTLS_ENGINE_LSN_V4,
 				     engine_listener_fd(d->engine, ATTLS_AF_INET));
 	if (err)
 		return err;
 	/* Without IPv6 on the host no IPv6 SYN can arrive; the empty slot
 	 * would drop one anyway (fail closed). */
 	if (engine_listener_fd(d->engine, ATTLS_AF_INET6) >= 0) {
-		err = dp_set_engine_listener(d->dp, ATTLS_AF_INET6,
+		err = dp_set_engine_listener(d->dp, ATTLS_ENGINE_LSN_V6,
 				engine_listener_fd(d->engine, ATTLS_AF_INET6));
 		if (err)
 			return err;

@@ -22,6 +22,7 @@
 
 #include "attls.skel.h"
 #include "loader.h"
+#include "addr.h"
 #include "log.h"
 #include "../bpf/attls_match.h"
 
@@ -276,20 +277,44 @@ close_ns:
 	return err;
 }
 
-int dp_set_engine_listener(struct dp *dp, int family, int fd)
+int dp_set_engine_listener(struct dp *dp, unsigned slot, int fd)
 {
-	__u32 idx = family == ATTLS_AF_INET6 ? ATTLS_ENGINE_LSN_V6
-					      : ATTLS_ENGINE_LSN_V4;
+	struct attls_engine_addr ea = {};
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 	__u64 val = (__u64)fd;
+	__u32 idx = slot;
+	int err;
 
+	if (slot >= ATTLS_ENGINE_LSN_MAX)
+		return -EINVAL;
+	if (slot == ATTLS_ENGINE_OUT_V4 || slot == ATTLS_ENGINE_OUT_V6) {
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+		    attls_addr_from_sockaddr((struct sockaddr *)&ss, ea.addr, &ea.port)) {
+			err = -errno ?: -EINVAL;
+			log_warn("engine outbound listener address");
+			return err;
+		}
+		if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.attls_engine_addr),
+					&idx, &ea, BPF_ANY)) {
+			err = -errno;
+			log_warn("cannot write attls_engine_addr");
+			return err;
+		}
+	}
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.attls_engine),
 				&idx, &val, BPF_ANY)) {
-		int err = -errno;
-
-		log_warn("cannot register the engine listener in attls_engine");
+		err = -errno;
+		log_warn("cannot register engine listener slot %u in attls_engine",
+			 slot);
 		return err;
 	}
 	return 0;
+}
+
+int dp_out_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_out);
 }
 
 /* Delete every key of a hash map. */
@@ -312,6 +337,8 @@ void dp_clear_engine_state(struct dp *dp)
 	dp_map_clear(bpf_map__fd(dp->skel->maps.attls_steer),
 		     sizeof(struct attls_flow));
 	dp_map_clear(bpf_map__fd(dp->skel->maps.attls_hop),
+		     sizeof(struct attls_endpoint));
+	dp_map_clear(bpf_map__fd(dp->skel->maps.attls_out),
 		     sizeof(struct attls_endpoint));
 }
 

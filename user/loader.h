@@ -46,8 +46,15 @@ int dp_attach_netns(struct dp *dp);
  */
 int dp_adopt_bound(struct dp *dp, const char *cgroup_path);
 
-/* Put the engine's listening socket for `family` into attls_engine. */
-int dp_set_engine_listener(struct dp *dp, int family, int fd);
+/*
+ * Put an engine listening socket into attls_engine slot `slot`
+ * (ATTLS_ENGINE_LSN_V4/_V6: inbound, ATTLS_ENGINE_OUT_V4/_V6: outbound;
+ * for outbound slots its address goes into attls_engine_addr, where
+ * connect4/6 send steered connections).  0 or -errno.
+ */
+int dp_set_engine_listener(struct dp *dp, unsigned slot, int fd);
+
+int dp_out_map_fd(const struct dp *dp);
 
 /* Forget steering and hop state of a previous engine (after a restart). */
 void dp_clear_engine_state(struct dp *dp);
