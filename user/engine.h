@@ -43,7 +43,8 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out);
 int engine_install_policy(struct engine *e, const struct attls_map_image *img,
 			  uint64_t generation);
 
-/* Listening socket for ATTLS_AF_INET / ATTLS_AF_INET6, for the SOCKMAP. */
+/* Listening socket for ATTLS_AF_INET / ATTLS_AF_INET6, for the SOCKMAP;
+ * -EAFNOSUPPORT when there is none of that family (IPv6 disabled). */
 int engine_listener_fd(const struct engine *e, int family);
 
 /* Start the event-loop threads.  Returns 0 or a negative errno. */

@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * engine_conn.c - one protected connection: steering lookup, the hop to
+ * the application, the TLS server handshake and the relay.
+ *
+ *   client ==TLS== wire socket [engine] hop socket --cleartext-- application
+ *
+ * The wire socket is the real connection (accepted from the engine's
+ * listener after sk_lookup steered its SYN there); the hop socket is the
+ * engine's own loopback connection to the application's listener, from an
+ * endpoint registered in attls_hop first, so sk_lookup lets it through and
+ * the application's getpeername()/accept() show the real client.
+ *
+ * Both sockets are edge-triggered in the thread's epoll set.  Every event
+ * runs conn_pump(), which repeats all four transfers (hop -> a2w -> TLS ->
+ * wire, wire -> TLS -> w2a -> hop) until none makes progress.  A transfer
+ * stops only on EAGAIN (a new edge will come) or on a buffer limit (which
+ * only the pump itself changes), so no wake-up is ever lost.  Buffers are
+ * bounded (engine_cfg.bufsize per direction): a side is not read while the
+ * other side's buffer is full, which is the back-pressure.
+ *
+ * Close, in order and per direction:
+ *   app EOF  -> everything buffered through SSL_write -> close_notify ->
+ *               shutdown(wire, SHUT_WR); wire -> app keeps flowing.
+ *   close_notify from the peer -> buffered cleartext to the application ->
+ *               shutdown(hop, SHUT_WR); app -> wire keeps flowing.  TLS
+ *               allows writing after receiving close_notify, and OpenSSL
+ *               3.0 lets SSL_write() continue after SSL_ERROR_ZERO_RETURN
+ *               (only SSL_SENT_SHUTDOWN blocks writes), in TLS 1.3 and 1.2.
+ *   both directions done -> close both sockets.
+ *   peer FIN without close_notify (truncation) -> what was decrypted goes
+ *               to the application, then the application is reset so it
+ *               cannot mistake the truncated stream for a complete one.
+ *   reset or error on one side -> reset on the other.
+ */
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "../bpf/attls_tuple.h"
+#include "addr.h"
+#include "engine_int.h"
+#include "log.h"
+#include "rc.h"
+#include "tlsinfo.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* A TLS record starts with content type 22 (handshake) for a ClientHello. */
+#define TLS_CT_HANDSHAKE	0x16
+
+/* A bounded ring buffer of cleartext; data is NULL while it is empty. */
+struct rbuf {
+	char *data;
+	size_t head;
+	size_t len;
+};
+
+struct conn {
+	LIST_ENTRY(conn) link;		/* t->conns, then t->dead */
+	LIST_ENTRY(conn) tlink;		/* t->timed */
+	struct engine_thread *t;
+	struct ep_ref ep_wire;
+	struct ep_ref ep_hop;
+	uint64_t id;
+	uint64_t start_ns;		/* CLOCK_REALTIME */
+	uint64_t deadline_ns;		/* monotonic, while in `timed` */
+	int wire_fd;
+	int hop_fd;
+	SSL *ssl;
+	struct engine_gen *gen;		/* referenced */
+	const struct attls_action *act;	/* in gen */
+	const struct attls_env_cfg *env;	/* in gen */
+	struct attls_flow wire;
+	struct attls_endpoint hop_key;
+	struct attls_owner owner;
+	uint32_t rule_id;
+	struct rbuf a2w;		/* application -> wire, cleartext */
+	struct rbuf w2a;		/* wire -> application, cleartext */
+	uint64_t bytes_in;		/* cleartext from the partner */
+	uint64_t bytes_out;		/* cleartext to the partner */
+	struct zert_tls *tls;		/* with zERT, after the handshake */
+	int hs_want;			/* SSL_ERROR_WANT_* of the last */
+	int rd_want;			/* handshake / SSL_read / SSL_write */
+	int wr_want;			/* or SSL_shutdown call, or 0 */
+	unsigned in_timed:1;
+	unsigned dead:1;
+	unsigned hop_registered:1;
+	unsigned peeked:1;		/* first wire byte checked */
+	unsigned hs_done:1;
+	unsigned hop_connecting:1;
+	unsigned hop_up:1;
+	unsigned wire_rd:1;		/* readiness since the last EAGAIN */
+	unsigned wire_wr:1;
+	unsigned hop_rd:1;
+	unsigned hop_wr:1;
+	unsigned app_eof:1;		/* read() == 0 on the hop */
+	unsigned notify_sent:1;		/* our close_notify is out */
+	unsigned wire_shut:1;		/* shutdown(wire, SHUT_WR) done */
+	unsigned peer_eof:1;		/* partner's close_notify received */
+	unsigned hop_shut:1;		/* shutdown(hop, SHUT_WR) done */
+	unsigned truncated:1;		/* partner FIN without close_notify */
+	unsigned lingering:1;		/* reset waits for the hop queue */
+	char user[33];
+	char desc[320];			/* "CONNID: ... RULE: r" for messages */
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- ring buffers ---------------------------------------------------- */
+
+static int rbuf_ensure(struct rbuf *b, size_t cap)
+{
+	if (b->data)
+		return 0;
+	b->data = malloc(cap);
+	b->head = 0;
+	return b->data ? 0 : -ENOMEM;
+}
+
+/* Idle connections keep no buffer memory. */
+static void rbuf_release(struct rbuf *b)
+{
+	if (b->data && !b->len) {
+		free(b->data);
+		b->data = NULL;
+		b->head = 0;
+	}
+}
+
+static void rbuf_free(struct rbuf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->head = b->len = 0;
+}
+
+/* The buffered data as one or two segments. */
+static int rbuf_data_iov(const struct rbuf *b, size_t cap, struct iovec *iov)
+{
+	size_t first = b->len < cap - b->head ? b->len : cap - b->head;
+
+	iov[0].iov_base = b->data + b->head;
+	iov[0].iov_len = first;
+	if (b->len > first) {
+		iov[1].iov_base = b->data;
+		iov[1].iov_len = b->len - first;
+		return 2;
+	}
+	return 1;
+}
+
+/* The free space as one or two segments. */
+static int rbuf_space_iov(const struct rbuf *b, size_t cap, struct iovec *iov)
+{
+	size_t tail = (b->head + b->len) % cap, space = cap - b->len;
+	size_t first = space < cap - tail ? space : cap - tail;
+
+	iov[0].iov_base = b->data + tail;
+	iov[0].iov_len = first;
+	if (space > first) {
+		iov[1].iov_base = b->data;
+		iov[1].iov_len = space - first;
+		return 2;
+	}
+	return 1;
+}
+
+static void rbuf_consume(struct rbuf *b, size_t n, size_t cap)
+{
+	b->len -= n;
+	/*
+	 * An empty ring restarts at 0 for the longest contiguous segments.
+	 * SSL_write() retries need the same data at a pointer that may move
+	 * (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) with at least the same
+	 * length: the head segment only grows while data is pending, and
+	 * the ring is only reset when nothing is pending.
+	 */
+	b->head = b->len ? (b->head + n) % cap : 0;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+static void conn_set_desc(struct conn *c)
+{
+	char la[ATTLS_ADDRSTRLEN], ra[ATTLS_ADDRSTRLEN];
+
+	snprintf(c->desc, sizeof(c->desc),
+		 "CONNID: %016llx LOCAL: %s..%u REMOTE: %s..%u JOBNAME: %.16s "
+		 "USERID: %s RULE: %s", (unsigned long long)c->id,
+		 attls_addr_str(c->wire.laddr, la, sizeof(la)), c->wire.lport,
+		 attls_addr_str(c->wire.raddr, ra, sizeof(ra)), c->wire.rport,
+		 (const char *)c->owner.comm, c->user,
+		 c->act ? c->act->rule_name : "?");
+}
+
+/* EZD1286I-style error line: RC, event, connection, meaning, cause. */
+static void conn_err(const struct conn *c, int rc, const char *event,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void conn_err(const struct conn *c, int rc, const char *event,
+		     const char *fmt, ...)
+{
+	char cause[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	log_warnx("ATTLS1286E TTLS Error RC: %d %s %s: %s: %s", rc, event,
+		  c->desc, attls_rc_text(rc), cause);
+}
+
+/* EZD1283I-style event line for expected ends (resets, early closes). */
+static void conn_event_log(const struct conn *c, int rc, const char *event,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void conn_event_log(const struct conn *c, int rc, const char *event,
+			   const char *fmt, ...)
+{
+	char cause[1024];
+	va_list ap;
+
+	if (log_get_level() < LOG_LVL_INFO)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	log_info("ATTLS1283I TTLS Event RC: %d %s %s: %s%s%s", rc, event,
+		 c->desc, attls_rc_text(rc), *cause ? ": " : "", cause);
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static void conn_timed_del(struct conn *c)
+{
+	if (c->in_timed) {
+		LIST_REMOVE(c, tlink);
+		c->in_timed = 0;
+	}
+}
+
+static void conn_timed_add(struct conn *c, uint64_t deadline)
+{
+	c->deadline_ns = deadline;
+	if (!c->in_timed) {
+		LIST_INSERT_HEAD(&c->t->timed, c, tlink);
+		c->in_timed = 1;
+	}
+	engine_timer_arm(c->t);
+}
+
+static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
+{
+	memset(z, 0, sizeof(*z));
+	z->conn_id = c->id;
+	z->start_ns = c->start_ns;
+	z->wire = c->wire;
+	z->direction = ATTLS_RF_INBOUND;
+	z->owner = c->owner;
+	if (c->act) {
+		memcpy(z->rule, c->act->rule_name, sizeof(z->rule));
+		memcpy(z->group, c->act->group_name, sizeof(z->group));
+		memcpy(z->env, c->act->env_name, sizeof(z->env));
+		memcpy(z->conn, c->act->conn_name, sizeof(z->conn));
+	}
+	if (c->tls)
+		z->tls = *c->tls;
+	z->bytes_in = c->bytes_in;
+	z->bytes_out = c->bytes_out;
+}
+
+/*
+ * End the connection: zERT term record, hop entry removed (before the hop
+ * socket is closed, so its port cannot be reused and re-registered by
+ * another connection in between), sockets closed, each with a reset or
+ * gracefully.  The memory is freed by conn_reap() after the event batch,
+ * which may still hold events for this connection.
+ */
+static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
+{
+	struct engine *e = c->t->e;
+	struct zert_conn *z;
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	conn_timed_del(c);
+	LIST_REMOVE(c, link);
+	if (e->zert) {
+		z = malloc(sizeof(*z));
+		if (z) {
+			conn_zert_fill(c, z);
+			z->end_ns = realtime_ns();
+			z->rc = rc;
+			zert_engine_term(e->zert, z);
+			free(z);
+		}
+	}
+	if (c->hop_registered && bpf_map_delete_elem(e->hop_fd, &c->hop_key))
+		log_warn("%s: deleting its attls_hop entry", c->desc);
+	engine_tomb_add(c->t, &c->wire);
+	if (c->hop_fd >= 0) {
+		if (hop_rst)
+			engine_rst_close(c->hop_fd);
+		else
+			close(c->hop_fd);
+	}
+	if (c->wire_fd >= 0) {
+		if (wire_rst)
+			engine_rst_close(c->wire_fd);
+		else
+			close(c->wire_fd);
+	}
+	c->hop_fd = c->wire_fd = -1;
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	rbuf_free(&c->a2w);
+	rbuf_free(&c->w2a);
+	free(c->tls);
+	c->tls = NULL;
+	engine_gen_put(e, c->gen);
+	c->gen = NULL;
+	c->act = NULL;
+	c->env = NULL;
+	if (rc && rc != ATTLS_RC_ENGINE_STOP)
+		atomic_fetch_add(&e->n_failed, 1);
+	LIST_INSERT_HEAD(&c->t->dead, c, link);
+}
+
+void conn_reap(struct engine_thread *t)
+{
+	struct conn *c;
+
+	while ((c = LIST_FIRST(&t->dead))) {
+		LIST_REMOVE(c, link);
+		free(c);
+	}
+}
+
+/* A failed SSL call: log the mapped return code and drained errors, end. */
+static void conn_ssl_fail(struct conn *c, const char *event, int ssl_err,
+			  int sys_errno)
+{
+	char cause[512];
+	int rc;
+
+	rc = attls_rc_from_ssl(c->ssl, ssl_err, sys_errno, c->hs_done);
+	attls_ssl_cause(c->ssl, ssl_err, sys_errno, cause, sizeof(cause));
+	if (rc == ATTLS_RC_PEER_RESET || rc == ATTLS_RC_PEER_CLOSED)
+		conn_event_log(c, rc, event, "%s", cause);
+	else
+		conn_err(c, rc, event, "%s", cause);
+	attls_ssl_drain(c->desc, event);
+	/*
+	 * A failed handshake closes the wire gracefully so the alert
+	 * OpenSSL queued reaches the partner; anything else resets it.  The
+	 * application is always reset: its connection did not complete.
+	 */
+	conn_close(c, c->hs_done || ssl_err != SSL_ERROR_SSL, 1, rc);
+}
+
+static void conn_peer_reset(struct conn *c, const char *event, int err)
+{
+	conn_event_log(c, ATTLS_RC_PEER_RESET, event, "%s", strerror(err));
+	ERR_clear_error();
+	conn_close(c, 1, 1, ATTLS_RC_PEER_RESET);
+}
+
+static void conn_app_reset(struct conn *c, int err)
+{
+	conn_event_log(c, ATTLS_RC_APPL_RESET, "Application Data", "%s",
+		       strerror(err));
+	conn_close(c, 1, 1, ATTLS_RC_APPL_RESET);
+}
+
+static void conn_established(struct conn *c)
+{
+	struct engine *e = c->t->e;
+	struct zert_tls info, *tls = &info;
+	struct zert_conn *z;
+
+	if (!e->zert && log_get_level() < LOG_LVL_INFO)
+		return;
+	if (e->zert) {
+		c->tls = malloc(sizeof(*c->tls));
+		if (c->tls)
+			tls = c->tls;
+	}
+	tlsinfo_fill(c->ssl, 1, "server", tls);
+	log_info("ATTLS1283I TTLS Event RC: 0 Initial Handshake %s: %s %s %s%s",
+		 c->desc, tls->protocol, tls->cipher_iana,
+		 tls->group[0] ? tls->group : "-",
+		 tls->resumed ? " resumed" : "");
+	if (!e->zert)
+		return;
+	z = malloc(sizeof(*z));
+	if (!z)
+		return;
+	conn_zert_fill(c, z);
+	zert_engine_init(e->zert, z);
+	free(z);
+}
+
+/* ---- the four transfers ---------------------------------------------- */
+
+/* Can an SSL call that last returned `want` make progress now? */
+static int ssl_ready(const struct conn *c, int want)
+{
+	if (want == SSL_ERROR_WANT_READ)
+		return c->wire_rd;
+	if (want == SSL_ERROR_WANT_WRITE)
+		return c->wire_wr;
+	return 1;
+}
+
+/* Remember what an SSL call waits for; 1 if it was a plain wait. */
+static int ssl_wait(struct conn *c, int ssl_err, int *want)
+{
+	if (ssl_err == SSL_ERROR_WANT_READ) {
+		c->wire_rd = 0;
+	} else if (ssl_err == SSL_ERROR_WANT_WRITE) {
+		c->wire_wr = 0;
+	} else {
+		return 0;
+	}
+	*want = ssl_err;
+	return 1;
+}
+
+static int conn_hop_connected(struct conn *c)
+{
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (getsockopt(c->hop_fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		soerr = errno;
+	if (soerr) {
+		conn_err(c, ATTLS_RC_APPL_CONNECT, "Connection Init",
+			 "connect to the application listener: %s",
+			 strerror(soerr));
+		conn_close(c, 1, 1, ATTLS_RC_APPL_CONNECT);
+		return 0;
+	}
+	c->hop_connecting = 0;
+	c->hop_up = 1;
+	c->hop_rd = c->hop_wr = 1;
+	return 1;
+}
+
+/*
+ * The first byte tells a TLS ClientHello (record type 22, or an SSLv2-
+ * format hello with the high bit set, which OpenSSL judges itself) from
+ * cleartext sent to a TLS port: RC 5003 without feeding it to OpenSSL.
+ */
+static int conn_peek(struct conn *c)
+{
+	unsigned char b;
+	ssize_t n;
+
+	n = recv(c->wire_fd, &b, 1, MSG_PEEK);
+	if (n < 0) {
+		if (errno == EAGAIN)
+			c->wire_rd = 0;
+		else if (errno != EINTR)
+			conn_peer_reset(c, "Initial Handshake", errno);
+		return 0;
+	}
+	if (n == 0) {
+		/* Port probes and health checks: not worth an error line. */
+		conn_event_log(c, ATTLS_RC_PEER_CLOSED, "Initial Handshake",
+			       "no data before end of file");
+		conn_close(c, 0, 1, ATTLS_RC_PEER_CLOSED);
+		return 0;
+	}
+	if (b != TLS_CT_HANDSHAKE && !(b & 0x80)) {
+		conn_err(c, ATTLS_RC_NOT_TLS, "Initial Handshake",
+			 "first byte 0x%02x is not a TLS handshake record "
+			 "(cleartext sent to a TLS port?)", b);
+		conn_close(c, 1, 1, ATTLS_RC_NOT_TLS);
+		return 0;
+	}
+	c->peeked = 1;
+	return 1;
+}
+
+static int conn_handshake(struct conn *c)
+{
+	int r, sys, se;
+
+	if (!c->peeked) {
+		if (!c->wire_rd || !conn_peek(c))
+			return 0;
+	}
+	if (!ssl_ready(c, c->hs_want))
+		return 0;
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	sys = errno;
+	if (r == 1) {
+		c->hs_done = 1;
+		c->hs_want = 0;
+		conn_timed_del(c);
+		conn_established(c);
+		return 1;
+	}
+	se = SSL_get_error(c->ssl, r);
+	if (!ssl_wait(c, se, &c->hs_want))
+		conn_ssl_fail(c, "Initial Handshake", se, sys);
+	return 0;
+}
+
+/* hop -> a2w */
+static int conn_app_read(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize;
+	struct iovec iov[2];
+	ssize_t n;
+	int cnt;
+
+	if (!c->hop_up || c->app_eof || !c->hop_rd || c->a2w.len == cap)
+		return 0;
+	if (rbuf_ensure(&c->a2w, cap)) {
+		conn_err(c, ATTLS_RC_NOMEM, "Application Data", "%s",
+			 strerror(ENOMEM));
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return 0;
+	}
+	cnt = rbuf_space_iov(&c->a2w, cap, iov);
+	n = readv(c->hop_fd, iov, cnt);
+	if (n > 0) {
+		c->a2w.len += (size_t)n;
+		return 1;
+	}
+	if (n == 0) {
+		c->app_eof = 1;
+		return 1;
+	}
+	if (errno == EAGAIN) {
+		c->hop_rd = 0;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 1;
+	conn_app_reset(c, errno);
+	return 0;
+}
+
+/* a2w -> SSL_write -> wire; then close_notify and FIN after app EOF. */
+static int conn_wire_write(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize, n;
+	struct iovec iov[2];
+	int progress = 0, r, sys, se;
+
+	if (!c->hs_done || c->wire_shut)
+		return 0;
+	while (c->a2w.len) {
+		if (!ssl_ready(c, c->wr_want))
+			return progress;
+		rbuf_data_iov(&c->a2w, cap, iov);
+		ERR_clear_error();
+		r = SSL_write_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
+		sys = errno;
+		if (r == 1) {
+			rbuf_consume(&c->a2w, n, cap);
+			c->bytes_out += n;
+			c->wr_want = 0;
+			progress = 1;
+			continue;
+		}
+		se = SSL_get_error(c->ssl, r);
+		if (ssl_wait(c, se, &c->wr_want))
+			return progress;
+		if (se == SSL_ERROR_SYSCALL && !ERR_peek_error() &&
+		    (sys == EPIPE || sys == ECONNRESET))
+			conn_peer_reset(c, "Data Encryption", sys);
+		else
+			conn_ssl_fail(c, "Data Encryption", se, sys);
+		return 0;
+	}
+	if (c->app_eof && !c->notify_sent) {
+		if (!ssl_ready(c, c->wr_want))
+			return progress;
+		ERR_clear_error();
+		/* 0: close_notify sent, the partner's not yet received;
+		 * 1: both.  Either way our direction is closed. */
+		r = SSL_shutdown(c->ssl);
+		sys = errno;
+		if (r < 0) {
+			se = SSL_get_error(c->ssl, r);
+			if (ssl_wait(c, se, &c->wr_want))
+				return progress;
+			if (se == SSL_ERROR_SYSCALL && !ERR_peek_error() &&
+			    (sys == EPIPE || sys == ECONNRESET))
+				conn_peer_reset(c, "Connection Close", sys);
+			else
+				conn_ssl_fail(c, "Connection Close", se, sys);
+			return 0;
+		}
+		c->notify_sent = 1;
+		c->wr_want = 0;
+		progress = 1;
+	}
+	if (c->notify_sent && !c->wire_shut) {
+		if (shutdown(c->wire_fd, SHUT_WR) && errno != ENOTCONN) {
+			conn_peer_reset(c, "Connection Close", errno);
+			return 0;
+		}
+		c->wire_shut = 1;
+		progress = 1;
+	}
+	return progress;
+}
+
+/* wire -> SSL_read -> w2a */
+static int conn_wire_read(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize, n;
+	struct iovec iov[2];
+	int progress = 0, r, sys, se, rc;
+
+	if (!c->hs_done || c->peer_eof || c->truncated)
+		return 0;
+	while (c->w2a.len < cap) {
+		if (!ssl_ready(c, c->rd_want) && !SSL_has_pending(c->ssl))
+			return progress;
+		if (rbuf_ensure(&c->w2a, cap)) {
+			conn_err(c, ATTLS_RC_NOMEM, "Data Decryption", "%s",
+				 strerror(ENOMEM));
+			conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+			return 0;
+		}
+		rbuf_space_iov(&c->w2a, cap, iov);
+		ERR_clear_error();
+		r = SSL_read_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
+		sys = errno;
+		if (r == 1) {
+			c->w2a.len += n;
+			c->bytes_in += n;
+			c->rd_want = 0;
+			progress = 1;
+			continue;
+		}
+		se = SSL_get_error(c->ssl, r);
+		if (ssl_wait(c, se, &c->rd_want))
+			return progress;
+		if (se == SSL_ERROR_ZERO_RETURN) {
+			c->peer_eof = 1;
+			return 1;
+		}
+		rc = attls_rc_from_ssl(c->ssl, se, sys, 1);
+		if (rc == ATTLS_RC_TRUNCATED) {
+			/* Finished once w2a reached the application. */
+			ERR_clear_error();
+			c->truncated = 1;
+			return 1;
+		}
+		if (rc == ATTLS_RC_PEER_RESET)
+			conn_peer_reset(c, "Data Decryption", sys ? sys : ECONNRESET);
+		else
+			conn_ssl_fail(c, "Data Decryption", se, sys);
+		return 0;
+	}
+	return progress;
+}
+
+/*
+ * The partner's stream ended without close_notify and everything
+ * decrypted before has been written to the hop: once the application has
+ * it (the hop's send queue is empty; loopback acknowledges at once), reset
+ * the application.  If our own direction had finished already (we sent
+ * close_notify), the partner merely skipped its close_notify after ours,
+ * which many clients do: an event, not an error.
+ */
+static void conn_truncated(struct conn *c, uint64_t now)
+{
+	int queued = 0;
+
+	if (c->hop_up && ioctl(c->hop_fd, SIOCOUTQ, &queued))
+		queued = 0;
+	if (queued > 0) {
+		if (!c->lingering) {
+			c->lingering = 1;
+			conn_timed_add(c, now + ENGINE_LINGER_NS);
+			return;
+		}
+		if (now < c->deadline_ns)
+			return;
+	}
+	if (c->notify_sent)
+		conn_event_log(c, ATTLS_RC_TRUNCATED, "Connection Close",
+			       "after our close_notify; %llu bytes received, "
+			       "application reset",
+			       (unsigned long long)c->bytes_in);
+	else
+		conn_err(c, ATTLS_RC_TRUNCATED, "Data Decryption",
+			 "partner closed without close_notify after %llu bytes; "
+			 "application reset (fix: the partner must end TLS with "
+			 "close_notify)", (unsigned long long)c->bytes_in);
+	conn_close(c, !c->wire_shut, 1, ATTLS_RC_TRUNCATED);
+}
+
+/* w2a -> hop; then FIN to the application after the partner's close. */
+static int conn_app_write(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize;
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov };
+	int progress = 0;
+	ssize_t n;
+
+	while (c->hop_up && !c->hop_shut && c->w2a.len && c->hop_wr) {
+		msg.msg_iovlen = (size_t)rbuf_data_iov(&c->w2a, cap, iov);
+		n = sendmsg(c->hop_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			rbuf_consume(&c->w2a, (size_t)n, cap);
+			progress = 1;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN) {
+			c->hop_wr = 0;
+			break;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		conn_app_reset(c, n < 0 ? errno : EPIPE);
+		return 0;
+	}
+	if (c->w2a.len)
+		return progress;
+	if (c->peer_eof && c->hop_up && !c->hop_shut) {
+		if (shutdown(c->hop_fd, SHUT_WR) && errno != ENOTCONN) {
+			conn_app_reset(c, errno);
+			return 0;
+		}
+		c->hop_shut = 1;
+		progress = 1;
+	}
+	if (c->truncated && !c->hop_connecting)
+		conn_truncated(c, engine_now_ns());
+	return progress;
+}
+
+static void conn_pump(struct conn *c)
+{
+	int progress;
+
+	do {
+		progress = 0;
+		if (c->hop_connecting && (c->hop_rd || c->hop_wr))
+			progress |= conn_hop_connected(c);
+		if (!c->dead && !c->hs_done)
+			progress |= conn_handshake(c);
+		if (!c->dead)
+			progress |= conn_app_read(c);
+		if (!c->dead)
+			progress |= conn_wire_write(c);
+		if (!c->dead)
+			progress |= conn_wire_read(c);
+		if (!c->dead)
+			progress |= conn_app_write(c);
+		if (c->dead)
+			return;
+		if (c->wire_shut && c->hop_shut) {
+			log_debug("ATTLS1283I TTLS Event RC: 0 Connection Close %s: "
+				  "%llu bytes in, %llu bytes out", c->desc,
+				  (unsigned long long)c->bytes_in,
+				  (unsigned long long)c->bytes_out);
+			conn_close(c, 0, 0, ATTLS_RC_OK);
+			return;
+		}
+	} while (progress);
+	rbuf_release(&c->a2w);
+	rbuf_release(&c->w2a);
+}
+
+/*
+ * A socket error the transfers did not run into: a reset while that side
+ * is idle (say, the partner resets a half-closed connection whose
+ * application is quiet).  Forwarded as a reset at once.
+ */
+static void conn_sock_error(struct conn *c, int wire)
+{
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (c->dead || (!wire && !c->hop_up))
+		return;
+	if (getsockopt(wire ? c->wire_fd : c->hop_fd, SOL_SOCKET, SO_ERROR,
+		       &soerr, &len) || !soerr)
+		return;
+	if (wire)
+		conn_peer_reset(c, "Connection Close", soerr);
+	else
+		conn_app_reset(c, soerr);
+}
+
+void conn_event(struct ep_ref *ref, uint32_t events)
+{
+	struct conn *c;
+	int wire = ref->kind == EP_WIRE;
+
+	if (wire) {
+		c = container_of(ref, struct conn, ep_wire);
+		if (c->dead)
+			return;
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			c->wire_rd = 1;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			c->wire_wr = 1;
+	} else {
+		c = container_of(ref, struct conn, ep_hop);
+		if (c->dead)
+			return;
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			c->hop_rd = 1;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			c->hop_wr = 1;
+	}
+	conn_pump(c);
+	if (events & EPOLLERR)
+		conn_sock_error(c, wire);
+}
+
+void conn_tick(struct engine_thread *t, uint64_t now)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&t->timed); c; c = next) {
+		next = LIST_NEXT(c, tlink);
+		if (c->lingering) {
+			conn_truncated(c, now);
+			continue;
+		}
+		if (c->hs_done || now < c->deadline_ns)
+			continue;
+		conn_err(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Initial Handshake",
+			 "no complete handshake within HandshakeTimeout %u s "
+			 "(fix: check the partner, or raise HandshakeTimeout in "
+			 "TTLSEnvironmentAction %s)", c->env->handshake_timeout,
+			 c->env->name);
+		conn_close(c, 1, 1, ATTLS_RC_HANDSHAKE_TIMEOUT);
+	}
+}
+
+void conn_abort_all(struct engine_thread *t, int rc)
+{
+	struct conn *c;
+	unsigned n = 0;
+
+	if (!rc)
+		rc = ATTLS_RC_ENGINE_STOP;
+	while ((c = LIST_FIRST(&t->conns))) {
+		conn_event_log(c, rc, "Connection Close", "reset");
+		conn_close(c, 1, 1, rc);
+		n++;
+	}
+	if (n)
+		log_info("engine thread %u: %u connection(s) reset", t->idx, n);
+}
+
+int conn_verify_cb(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
+					      SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
+	X509 *x = X509_STORE_CTX_get_current_cert(store);
+	char subject[256] = "?";
+	int err = X509_STORE_CTX_get_error(store);
+
+	if (ok)
+		return 1;	/* accept */
+	if (x)
+		X509_NAME_oneline(X509_get_subject_name(x), subject,
+				  sizeof(subject));
+	log_warnx("ATTLS1286E TTLS Error RC: %d Initial Handshake %s: partner "
+		  "certificate rejected at depth %d: %s: %s",
+		  attls_rc_from_verify(err), c ? c->desc : "",
+		  X509_STORE_CTX_get_error_depth(store),
+		  X509_verify_cert_error_string(err), subject);
+	return 0;	/* reject */
+}
+
+/* ---- accept ----------------------------------------------------------- */
+
+/*
+ * The hop: a socket bound to the wire's local address (the address the
+ * client dialled) on a free port, registered in attls_hop before its SYN
+ * leaves, then connected to the application's listener, which is the
+ * wire's local address and port.
+ */
+static int conn_hop_open(struct conn *c, const struct sockaddr_storage *la,
+			 socklen_t lalen)
+{
+	struct engine *e = c->t->e;
+	struct attls_hop_val hv = {};
+	struct sockaddr_storage ss = *la;
+	socklen_t len = lalen;
+	int one = 1, err;
+	__u8 addr[ATTLS_ADDR_LEN];
+	__u16 port;
+
+	c->hop_fd = socket(la->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+			   SOCK_CLOEXEC, 0);
+	if (c->hop_fd < 0)
+		return -errno;
+	/* The relay writes whole decrypted records: no Nagle delay. */
+	setsockopt(c->hop_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if (bind(c->hop_fd, (struct sockaddr *)&ss, lalen))
+		return -errno;
+	if (getsockname(c->hop_fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	err = attls_addr_from_sockaddr((struct sockaddr *)&ss, addr, &port);
+	if (err)
+		return err;
+	attls_hop_key(&c->hop_key, addr, port);
+	hv.real = c->wire;
+	hv.conn_id = c->id;
+	hv.rule_id = c->rule_id;
+	if (bpf_map_update_elem(e->hop_fd, &c->hop_key, &hv, BPF_ANY))
+		return -errno;
+	c->hop_registered = 1;
+	if (connect(c->hop_fd, (const struct sockaddr *)la, lalen) == 0) {
+		c->hop_up = 1;
+		c->hop_rd = c->hop_wr = 1;
+		return 0;
+	}
+	if (errno != EINPROGRESS)
+		return -errno;
+	c->hop_connecting = 1;
+	return 0;
+}
+
+static int conn_epoll_add(struct conn *c)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	};
+
+	ev.data.ptr = &c->ep_wire;
+	if (epoll_ctl(c->t->epfd, EPOLL_CTL_ADD, c->wire_fd, &ev))
+		return -errno;
+	ev.data.ptr = &c->ep_hop;
+	if (epoll_ctl(c->t->epfd, EPOLL_CTL_ADD, c->hop_fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/* Log a connection refused before it has a struct conn, and reset it. */
+static void accept_refuse(const struct attls_flow *f, int rc, const char *fmt,
+			  ...) __attribute__((format(printf, 3, 4)));
+
+static void accept_refuse(const struct attls_flow *f, int rc, const char *fmt,
+			  ...)
+{
+	char la[ATTLS_ADDRSTRLEN], ra[ATTLS_ADDRSTRLEN], cause[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	log_warnx("ATTLS1286E TTLS Error RC: %d Connection Init LOCAL: %s..%u "
+		  "REMOTE: %s..%u: %s: %s (connection reset)", rc,
+		  attls_addr_str(f->laddr, la, sizeof(la)), f->lport,
+		  attls_addr_str(f->raddr, ra, sizeof(ra)), f->rport,
+		  attls_rc_text(rc), cause);
+}
+
+static int flow_from_socket(int fd, const struct sockaddr_storage *ra,
+			    struct attls_flow *f, struct sockaddr_storage *la,
+			    socklen_t *lalen)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	*lalen = sizeof(*la);
+	if (getsockname(fd, (struct sockaddr *)la, lalen))
+		return -errno;
+	err = attls_addr_from_sockaddr((struct sockaddr *)la, f->laddr, &f->lport);
+	if (!err)
+		err = attls_addr_from_sockaddr((const struct sockaddr *)ra,
+					       f->raddr, &f->rport);
+	f->family = la->ss_family == AF_INET ? ATTLS_AF_INET : ATTLS_AF_INET6;
+	return err;
+}
+
+void conn_accept(struct engine_thread *t, int fd,
+		 const struct sockaddr_storage *ra)
+{
+	struct engine *e = t->e;
+	struct attls_steer_val sv;
+	struct sockaddr_storage la;
+	struct attls_flow flow;
+	struct engine_gen *g;
+	const char *uname;
+	socklen_t lalen;
+	struct conn *c;
+	SSL_CTX *ctx;
+	int err, rc, one = 1;
+
+	err = flow_from_socket(fd, ra, &flow, &la, &lalen);
+	if (err) {
+		log_warnx("engine: accepted socket: %s", strerror(-err));
+		engine_rst_close(fd);
+		return;
+	}
+	err = engine_steer_take(e, &flow, &sv);
+	if (err) {
+		atomic_fetch_add(&e->n_no_steer, 1);
+		accept_refuse(&flow, ATTLS_RC_NO_STEER, "%s",
+			      err == -ENOENT ?
+			      "not steered by attls (a direct connection to "
+			      "the engine listener?)" : strerror(-err));
+		goto refuse;
+	}
+	g = engine_gen_get(e, sv.generation);
+	if (!g) {
+		accept_refuse(&flow, ATTLS_RC_POLICY_GONE,
+			      "policy generation %llu (rule %u) is not installed "
+			      "in the engine", (unsigned long long)sv.generation,
+			      sv.rule_id);
+		goto refuse;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		accept_refuse(&flow, ATTLS_RC_NOMEM, "%s", strerror(ENOMEM));
+		engine_gen_put(e, g);
+		goto refuse;
+	}
+	c->t = t;
+	c->ep_wire.kind = EP_WIRE;
+	c->ep_hop.kind = EP_HOP;
+	c->wire_fd = fd;
+	c->hop_fd = -1;
+	c->gen = g;
+	c->wire = flow;
+	c->owner = sv.owner;
+	c->owner.comm[ATTLS_COMM_LEN - 1] = '\0';
+	c->rule_id = sv.rule_id;
+	c->id = atomic_fetch_add(&e->next_conn_id, 1);
+	c->start_ns = realtime_ns();
+	c->wire_rd = c->wire_wr = 1;
+	uname = engine_user_name(t, sv.owner.uid);
+	if (uname)
+		snprintf(c->user, sizeof(c->user), "%s", uname);
+	else
+		snprintf(c->user, sizeof(c->user), "%u", sv.owner.uid);
+	LIST_INSERT_HEAD(&t->conns, c, link);
+	atomic_fetch_add(&e->n_accepted, 1);
+
+	if (sv.rule_id < g->nactions)
+		c->act = &g->actions[sv.rule_id];
+	conn_set_desc(c);
+	if (!c->act || c->act->env_index < 0 ||
+	    (size_t)c->act->env_index >= g->nenvs) {
+		conn_err(c, ATTLS_RC_NO_ENVIRONMENT, "Connection Init",
+			 "rule %u of policy generation %llu has no environment",
+			 sv.rule_id, (unsigned long long)sv.generation);
+		conn_close(c, 1, 1, ATTLS_RC_NO_ENVIRONMENT);
+		return;
+	}
+	c->env = &g->envs[c->act->env_index];
+	log_info("ATTLS1281I TTLS Map %s ACTIONS: %s %s %s", c->desc,
+		 c->act->group_name, c->act->env_name,
+		 c->act->conn_name[0] ? c->act->conn_name : "**N/A**");
+
+	ctx = engine_env_ctx(e, g, c->act->env_index, sv.owner.uid, uname,
+			     c->desc, &rc);
+	if (!ctx) {
+		conn_err(c, ATTLS_RC_ENV_INIT, "Environment Init",
+			 "environment %s cannot be used for user %s (a failed "
+			 "key ring is tried again after %llu s)", c->env->name,
+			 c->user, ENGINE_CTX_RETRY_NS / 1000000000ull);
+		conn_close(c, 1, 1, rc ? rc : ATTLS_RC_ENV_INIT);
+		return;
+	}
+	c->ssl = SSL_new(ctx);
+	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_new failed");
+		attls_ssl_drain(c->desc, "SSL_new");
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return;
+	}
+	SSL_set_app_data(c->ssl, c);
+	SSL_set_accept_state(c->ssl);
+	/* Nagle on 16 KiB TLS records costs 5-10x in throughput. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	/* The application is connected at once, in parallel with the
+	 * handshake: applications that speak first (banners) must work;
+	 * their bytes wait in a2w until the handshake is done. */
+	err = conn_hop_open(c, &la, lalen);
+	if (err) {
+		conn_err(c, err == -ECONNREFUSED ? ATTLS_RC_APPL_CONNECT :
+			 ATTLS_RC_RESOURCE, "Connection Init",
+			 "connection to the application: %s", strerror(-err));
+		conn_close(c, 1, 1, err == -ECONNREFUSED ?
+			   ATTLS_RC_APPL_CONNECT : ATTLS_RC_RESOURCE);
+		return;
+	}
+	err = conn_epoll_add(c);
+	if (err) {
+		conn_err(c, ATTLS_RC_RESOURCE, "Connection Init", "epoll: %s",
+			 strerror(-err));
+		conn_close(c, 1, 1, ATTLS_RC_RESOURCE);
+		return;
+	}
+	if (c->env->handshake_timeout)
+		conn_timed_add(c, engine_now_ns() +
+			       (uint64_t)c->env->handshake_timeout * 1000000000ull);
+	conn_pump(c);
+	return;
+
+refuse:
+	engine_rst_close(fd);
+	engine_tomb_add(t, &flow);
+}

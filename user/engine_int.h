@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * engine_int.h - internals shared by engine.c (threads, listeners, event
+ * loop), engine_policy.c (policy generations, SSL_CTX per environment) and
+ * engine_conn.c (one protected connection: handshake and relay).  Not an
+ * interface: only engine*.c include it.
+ */
+#ifndef ATTLS_ENGINE_INT_H
+#define ATTLS_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "engine.h"
+#include "zert.h"
+
+#define ENGINE_DEFAULT_BUFSIZE	(64 * 1024)
+/* Smaller buffers only multiply syscalls; 4 KiB still relays correctly. */
+#define ENGINE_MIN_BUFSIZE	4096
+#define ENGINE_MAX_THREADS	256
+/*
+ * A retired policy generation stays this long after the last connection
+ * using it ended: sk_lookup may have written a steer entry with it for a
+ * SYN whose handshake is still being retried (tcp_synack_retries = 5 is
+ * about 63 s), and that connection must still find its rule.
+ */
+#define ENGINE_GEN_GRACE_NS	(120ull * 1000000000ull)
+/* Retired generations kept regardless of age (frequent reloads). */
+#define ENGINE_GEN_KEEP		8
+/* Timer granularity of handshake timeouts and reset lingering. */
+#define ENGINE_TICK_NS		(100ull * 1000000ull)
+/*
+ * After a truncated peer stream the application is reset, but only once
+ * it has received what was decrypted before (the hop's send queue is
+ * empty) or after this long.
+ */
+#define ENGINE_LINGER_NS	(5ull * 1000000000ull)
+/* A ring whose key ring build failed is retried after this long. */
+#define ENGINE_CTX_RETRY_NS	(10ull * 1000000000ull)
+/* Connections accepted per listener wake-up before serving others. */
+#define ENGINE_ACCEPT_BATCH	64
+/*
+ * Stray segments for a closed connection (see engine_steer.c) come within
+ * retransmission timeouts: its flow's steer key is deleted once more this
+ * long after the close.
+ */
+#define ENGINE_TOMB_NS		(2ull * 1000000000ull)
+/* attls_steer sweep period: longer than a SYN can wait for its handshake
+ * (SYN-ACK retransmissions end after about 63 s). */
+#define ENGINE_STEER_GC_NS	(64ull * 1000000000ull)
+#define ENGINE_USER_CACHE	16
+#define ENGINE_USER_TTL_NS	(60ull * 1000000000ull)
+
+/* What an epoll registration points at. */
+enum ep_kind {
+	EP_LISTEN = 1,
+	EP_WAKE,
+	EP_TIMER,
+	EP_GC,
+	EP_WIRE,
+	EP_HOP,
+};
+
+struct ep_ref {
+	enum ep_kind kind;
+	int idx;		/* EP_LISTEN: 0 = IPv4, 1 = IPv6 */
+};
+
+/* SSL_CTX of an environment with an owner-less key ring, per owner. */
+struct env_user {
+	LIST_ENTRY(env_user) link;
+	uint32_t uid;
+	SSL_CTX *ctx;		/* NULL: the last build failed */
+	uint64_t retry_ns;	/* monotonic: build again after this */
+};
+
+struct engine_env {
+	SSL_CTX *ctx;		/* NULL when per_user */
+	int per_user;		/* Keyring RING: one SSL_CTX per owner */
+	pthread_mutex_t lock;	/* users */
+	LIST_HEAD(, env_user) users;
+};
+
+/* One installed policy: what connections steered with `generation` use. */
+struct engine_gen {
+	LIST_ENTRY(engine_gen) link;
+	uint64_t generation;
+	struct attls_action *actions;
+	size_t nactions;
+	struct attls_env_cfg *envs;
+	size_t nenvs;
+	struct engine_env *env;	/* [nenvs] */
+	unsigned refs;		/* connections using it; engine.pol_lock */
+	uint64_t retired_ns;	/* monotonic; 0 while it is the newest */
+};
+
+struct user_cache_ent {
+	uint32_t uid;
+	int known;		/* the uid has a passwd entry */
+	uint64_t expires_ns;
+	char name[33];
+};
+
+/* A closed connection whose steer key is deleted again at due_ns. */
+struct engine_tomb {
+	uint64_t due_ns;
+	struct attls_flow flow;
+};
+
+struct conn;
+struct steer_ent;
+
+struct engine_thread {
+	struct engine *e;
+	unsigned idx;
+	pthread_t tid;
+	int started;
+	int epfd;
+	int wakefd;		/* eventfd: engine_stop() */
+	int timerfd;		/* ENGINE_TICK_NS while `timed` is non-empty */
+	int timer_armed;
+	int spare_fd;		/* given up to accept() and reset on EMFILE */
+	int gc_timerfd;		/* thread 0: attls_steer sweep, else -1 */
+	int lsn[2];		/* IPv4, IPv6 listener or -1 */
+	struct ep_ref lsn_ref[2];
+	struct ep_ref wake_ref;
+	struct ep_ref timer_ref;
+	struct ep_ref gc_ref;
+	LIST_HEAD(, conn) conns;	/* every live connection */
+	LIST_HEAD(, conn) timed;	/* handshaking or lingering */
+	LIST_HEAD(, conn) dead;		/* freed after the event batch */
+	struct engine_tomb *tombs;	/* FIFO ring, due order */
+	size_t ntombs;
+	size_t tomb_cap;
+	size_t tomb_head;
+	struct user_cache_ent users[ENGINE_USER_CACHE];
+	unsigned user_next;
+};
+
+struct engine {
+	char *keyring_root;
+	int steer_fd;
+	int hop_fd;
+	struct zert *zert;
+	size_t bufsize;
+	unsigned nthreads;
+	struct engine_thread *threads;	/* [nthreads] */
+	int running;			/* threads started, not yet stopped */
+	atomic_int stopping;
+
+	pthread_mutex_t pol_lock;	/* gens and every gen->refs */
+	LIST_HEAD(, engine_gen) gens;	/* newest first */
+
+	struct steer_ent *steer_prev;	/* last sweep (thread 0 only) */
+	size_t steer_nprev;
+
+	atomic_uint_fast64_t next_conn_id;
+	atomic_uint_fast64_t n_accepted;
+	atomic_uint_fast64_t n_no_steer;
+	atomic_uint_fast64_t n_failed;
+};
+
+/* engine.c */
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t engine_now_ns(void);
+/* User name of uid (cached per thread); NULL when the uid has none. */
+const char *engine_user_name(struct engine_thread *t, uint32_t uid);
+/* Make sure the thread's tick runs (a connection joined `timed`). */
+void engine_timer_arm(struct engine_thread *t);
+/* Close with a TCP reset (SO_LINGER 0): the partner sees ECONNRESET. */
+void engine_rst_close(int fd);
+
+/* engine_policy.c */
+/* Newest generation `gen` with a reference taken, or NULL. */
+struct engine_gen *engine_gen_get(struct engine *e, uint64_t gen);
+/* Drop a reference; a retired generation nobody uses is freed. */
+void engine_gen_put(struct engine *e, struct engine_gen *g);
+/*
+ * SSL_CTX of environment env_index of g for a connection owned by uid
+ * (user = its name or NULL); built on first use for owner-less key rings.
+ * NULL when it cannot be built (logged, *rc set).  The context lives as
+ * long as g.
+ */
+SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
+			uint32_t uid, const char *user, const char *conn_desc,
+			int *rc);
+/* Free every generation (engine_destroy(), threads joined). */
+void engine_gens_free(struct engine *e);
+
+/* engine_steer.c */
+/* Look up and delete the steering entry of flow f.  0 or -errno (-ENOENT:
+ * the connection was not steered). */
+int engine_steer_take(struct engine *e, const struct attls_flow *f,
+		      struct attls_steer_val *sv);
+/* Delete f's steer key again ENGINE_TOMB_NS from now. */
+void engine_tomb_add(struct engine_thread *t, const struct attls_flow *f);
+/* Delete the keys of the due tombstones (all of them with `all`). */
+void engine_tomb_expire(struct engine_thread *t, uint64_t now, int all);
+/* Free the tombstone FIFO (keys are not deleted: expire first). */
+void engine_tomb_free(struct engine_thread *t);
+/* One sweep: delete entries unchanged since the previous sweep. */
+void engine_steer_gc(struct engine *e);
+/* Free the last sweep's snapshot. */
+void engine_steer_gc_free(struct engine *e);
+
+/* engine_conn.c */
+/* A freshly accepted wire socket and the peer address accept() gave:
+ * steer lookup, hop, handshake. */
+void conn_accept(struct engine_thread *t, int fd,
+		 const struct sockaddr_storage *ra);
+/* epoll event on a connection's wire or hop socket. */
+void conn_event(struct ep_ref *ref, uint32_t events);
+/* Expire handshakes and lingering resets of thread t. */
+void conn_tick(struct engine_thread *t, uint64_t now);
+/* Reset every connection of t (engine stopping). */
+void conn_abort_all(struct engine_thread *t, int rc);
+/* Free the connections closed during the last event batch. */
+void conn_reap(struct engine_thread *t);
+/* Verify callback of client-authenticating environments. */
+int conn_verify_cb(int ok, X509_STORE_CTX *store);
+
+#endif /* ATTLS_ENGINE_INT_H */
