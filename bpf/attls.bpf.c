@@ -58,14 +58,20 @@ static __always_inline int attls_is_tcp(const struct bpf_sock *sk)
 SEC("cgroup/sock_create")
 int attls_sock_new(struct bpf_sock *ctx)
 {
-	struct attls_owner *o;
+	struct attls_owner owner, *o;
 
 	if (!attls_is_tcp(ctx))
 		return 1;
+	attls_owner_from_current(&owner);
+	if (attls_guarded() && !attls_permitted(owner.comm)) {
+		/* no policy yet: no TCP socket (EPERM), like EZB.INITSTACK */
+		attls_stat_inc(ATTLS_STAT_GUARD_DENIED);
+		return 0;
+	}
 	o = bpf_sk_storage_get(&attls_owner, ctx, NULL,
 			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (o)
-		attls_owner_from_current(o);
+		*o = owner;
 	return 1;
 }
 
@@ -225,6 +231,14 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	if (bpf_map_lookup_elem(&attls_hop, &hop)) {
 		attls_stat_inc(ATTLS_STAT_HOP_PASSED);
 		return SK_PASS;
+	}
+
+	if (attls_guarded()) {
+		/* no policy: only permitted jobs may be reached */
+		if (attls_permitted(bound->owner.comm))
+			return SK_PASS;
+		attls_stat_inc(ATTLS_STAT_GUARD_DENIED);
+		return SK_DROP;
 	}
 
 	c.flow = &flow;
@@ -440,6 +454,12 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	} else {
 		attls_stat_inc(ATTLS_STAT_OWNER_MISSING);
 		attls_owner_from_current(&owner);
+	}
+	if (attls_guarded()) {
+		if (attls_permitted(owner.comm))
+			return 1;
+		attls_stat_inc(ATTLS_STAT_GUARD_DENIED);
+		return 0;
 	}
 	c.flow = &flow;
 	c.owner = &owner;

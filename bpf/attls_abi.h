@@ -78,9 +78,19 @@ _Static_assert(sizeof(struct attls_rule) == 104, "attls_rule ABI");
 struct attls_policy_hdr {
 	__u32 active;			/* 0 or 1 */
 	__u32 nrules[2];		/* clauses in each set */
-	__u32 pad;
+	__u32 state;			/* ATTLS_STATE_* */
 	__u64 generation;		/* bumped on every install */
 };
+
+/*
+ * attls_policy_hdr.state.  Like z/OS TCPCONFIG TTLS before PAGENT has
+ * installed policy (EZB.INITSTACK): while attached cgroups have no policy,
+ * their processes cannot create TCP sockets (EPERM), SYNs to their bound
+ * sockets are dropped and their connect()s refused, unless the process's
+ * job name is in attls_permit.  Zero (a fresh map) is NONE.
+ */
+#define ATTLS_STATE_NONE	0	/* guard: no policy installed */
+#define ATTLS_STATE_ACTIVE	1	/* the live rule set applies */
 _Static_assert(sizeof(struct attls_policy_hdr) == 24, "attls_policy_hdr ABI");
 
 /*
@@ -229,6 +239,7 @@ enum {
 	ATTLS_STAT_CONNECT_CLEAR,	/* outbound, TTLSEnabled Off rule */
 	ATTLS_STAT_CONNECT_NOMATCH,	/* outbound, no rule */
 	ATTLS_STAT_SOCKNAME_REWRITE,	/* getsockname rewrites */
+	ATTLS_STAT_GUARD_DENIED,	/* socket/SYN/connect refused: no policy */
 	ATTLS_STAT_MAX,
 };
 

@@ -132,6 +132,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_engine_addr SEC(".maps");
 
+/* Job names (comm, NUL-padded) that may use TCP while no policy is
+ * installed (ATTLS_STATE_NONE): infrastructure, like EZB.INITSTACK. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, char[ATTLS_COMM_LEN]);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_permit SEC(".maps");
+
 /* Connection events for the zERT collector. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -146,6 +156,24 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_stats SEC(".maps");
+
+/* No policy installed (guard state), or the map is unreadable. */
+static __always_inline int attls_guarded(void)
+{
+	__u32 zero = 0;
+	struct attls_policy_hdr *hdr = bpf_map_lookup_elem(&attls_policy, &zero);
+
+	return !hdr || hdr->state != ATTLS_STATE_ACTIVE;
+}
+
+/* May `comm` use TCP while guarded? */
+static __always_inline int attls_permitted(const __u8 *comm)
+{
+	char key[ATTLS_COMM_LEN];
+
+	__builtin_memcpy(key, comm, sizeof(key));
+	return bpf_map_lookup_elem(&attls_permit, key) != NULL;
+}
 
 static __always_inline void attls_stat_inc(__u32 idx)
 {

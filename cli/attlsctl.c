@@ -102,6 +102,7 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_CONNECT_CLEAR]	= "connect_cleartext_rule",
 	[ATTLS_STAT_CONNECT_NOMATCH]	= "connect_no_rule",
 	[ATTLS_STAT_SOCKNAME_REWRITE]	= "sockname_rewrites",
+	[ATTLS_STAT_GUARD_DENIED]	= "guard_denied_no_policy",
 };
 
 static long count_entries(int fd, size_t key_size)
@@ -172,9 +173,12 @@ static int do_status(struct ctl *c, int argc, char **argv)
 	}
 
 	if (!c->json) {
-		printf("policy generation:   %llu (rule set %u, %u clauses)\n",
+		printf("policy generation:   %llu (rule set %u, %u clauses)%s\n",
 		       (unsigned long long)hdr.generation, hdr.active & 1,
-		       hdr.nrules[hdr.active & 1]);
+		       hdr.nrules[hdr.active & 1],
+		       hdr.state == ATTLS_STATE_ACTIVE ? "" :
+		       "\npolicy state:        NONE - guarded: protected cgroups "
+		       "cannot use TCP until attlsd installs a policy");
 		printf("engine listeners:    inbound IPv4 %s, IPv6 %s; "
 		       "outbound IPv4 %s, IPv6 %s%s\n",
 		       engine[ATTLS_ENGINE_LSN_V4] ? "up" : "DOWN",
@@ -206,6 +210,8 @@ static int do_status(struct ctl *c, int argc, char **argv)
 	}
 	err = aj_add_u64(root, "generation", hdr.generation);
 	err = err ?: aj_add_u64(root, "clauses", hdr.nrules[hdr.active & 1]);
+	err = err ?: aj_add_str(root, "state", hdr.state == ATTLS_STATE_ACTIVE ?
+				"active" : "guarded");
 	err = err ?: aj_add_bool(root, "engine_ipv4", engine[ATTLS_ENGINE_LSN_V4]);
 	err = err ?: aj_add_bool(root, "engine_ipv6", engine[ATTLS_ENGINE_LSN_V6]);
 	err = err ?: aj_add_bool(root, "engine_out_ipv4", engine[ATTLS_ENGINE_OUT_V4]);

@@ -44,6 +44,10 @@ struct attlsd {
 	unsigned threads;
 	int check_only;
 	int verbose;
+	int guard_only;			/* --guard */
+	int stop_block;			/* --stop-mode block */
+	const char *permit[ATTLSD_MAX_CGROUPS];
+	unsigned npermit;
 
 	struct dp *dp;
 	struct engine *engine;
@@ -61,6 +65,7 @@ static void usage(FILE *f)
 "usage: attlsd [-nv] -f POLICY --cgroup PATH [--cgroup PATH ...]\n"
 "              [--keyring-root DIR] [--zert-dir DIR] [--netns PATH]\n"
 "              [--threads N] [--pin-root DIR]\n"
+"       attlsd --guard --cgroup PATH [--cgroup PATH ...] [--permit JOB ...]\n"
 "       attlsd --cleanup [--pin-root DIR]\n"
 "\n"
 "  -f, --file POLICY      AT-TLS policy file (TTLSRule, TTLSGroupAction, ...)\n"
@@ -73,12 +78,21 @@ static void usage(FILE *f)
 "                         (default: attlsd's own)\n"
 "  -t, --threads N        engine threads (default: one per CPU)\n"
 "      --pin-root DIR     bpffs pin directory (default " ATTLS_PIN_ROOT ")\n"
+"      --permit JOB       job name (process comm) that may use TCP while no\n"
+"                         policy is installed (repeatable)\n"
+"      --stop-mode MODE   on SIGTERM: detach (default: programs detached, the\n"
+"                         cgroups are cleartext again) or block (stay attached\n"
+"                         with no policy: no TCP for the cgroups but --permit\n"
+"                         jobs, until attlsd runs again)\n"
+"      --guard            attach to the cgroups with no policy (as stop-mode\n"
+"                         block leaves them) and exit: for boot, before the\n"
+"                         protected services start\n"
 "  -n                     check the policy, print \"configuration OK\", exit\n"
 "  -v                     more messages (-vv: libbpf and verifier)\n"
 "      --cleanup          detach and remove everything a dead attlsd pinned\n"
 "\n"
 "Signals: SIGHUP reloads the policy (the old one stays on any error);\n"
-"SIGTERM/SIGINT detach the programs, unpin and exit.\n");
+"SIGTERM/SIGINT stop as --stop-mode says.\n");
 }
 
 /*
@@ -383,6 +397,55 @@ static int take_lock(struct attlsd *d)
 	return 0;
 }
 
+/* The permitted jobs of --permit into attls_permit. */
+static int write_permits(struct attlsd *d)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < d->npermit; i++) {
+		err = dp_permit(d->dp, d->permit[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * --guard: attach every program with no policy installed, pin, and exit.
+ * The cgroups' processes get no TCP (but --permit jobs) until an attlsd
+ * installs a policy.  Listeners that exist already are adopted so their
+ * SYNs are dropped too.
+ */
+static int guard(struct attlsd *d)
+{
+	struct dp_opts dopts = { .pin_root = d->pin_root, .netns_path = d->netns };
+	unsigned c;
+	int err;
+
+	err = check_own_cgroup(d);
+	err = err ?: take_lock(d);
+	err = err ?: dp_ensure_bpffs();
+	err = err ?: dp_open(&dopts, &d->dp);
+	if (err)
+		return err;
+	err = write_permits(d);
+	err = err ?: dp_set_state(d->dp, ATTLS_STATE_NONE);
+	err = err ?: dp_attach_netns(d->dp);
+	for (c = 0; !err && c < d->ncgroups; c++) {
+		err = dp_attach_cgroup(d->dp, d->cgroups[c]);
+		if (!err && dp_adopt_bound(d->dp, d->cgroups[c]) < 0)
+			log_warnx("cgroup %s: adopting existing listeners failed",
+				  d->cgroups[c]);
+	}
+	if (err)
+		return err;
+	log_warnx("guard installed on %u cgroup(s): no TCP for them until "
+		  "attlsd installs a policy (pins in %s)", d->ncgroups,
+		  d->pin_root ? d->pin_root : ATTLS_PIN_ROOT);
+	return 0;
+}
+
 static int run(struct attlsd *d, struct attls_map_image *img)
 {
 	struct engine_cfg ecfg = {};
@@ -411,6 +474,9 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 		return err;
 	/* Whatever a previous engine was doing died with it. */
 	dp_clear_engine_state(d->dp);
+	err = write_permits(d);
+	if (err)
+		return err;
 
 	ecfg.keyring_root = d->keyring_root;
 	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
@@ -540,7 +606,16 @@ static void teardown(struct attlsd *d)
 		engine_stop(d->engine);
 	ctl_close(d->ctl);
 	ring_buffer__free(d->rb);
-	dp_detach_and_free(d->dp);
+	if (d->dp && (d->guard_only || d->stop_block)) {
+		/* fail closed: stay attached, with no policy */
+		if (!d->guard_only && !dp_set_state(d->dp, ATTLS_STATE_NONE))
+			log_warnx("stop-mode block: the cgroups stay attached with "
+				  "no policy (no TCP but permitted jobs) until "
+				  "attlsd runs again; 'attlsd --cleanup' removes it");
+		dp_release(d->dp);
+	} else {
+		dp_detach_and_free(d->dp);
+	}
 	attls_map_image_free(&d->img);
 	engine_destroy(d->engine);
 	zert_close(d->zert);
@@ -561,6 +636,9 @@ int main(int argc, char **argv)
 		{ "netns",        required_argument, NULL, 'N' },
 		{ "pin-root",     required_argument, NULL, 'P' },
 		{ "cleanup",      no_argument,       NULL, 'C' },
+		{ "guard",        no_argument,       NULL, 'G' },
+		{ "stop-mode",    required_argument, NULL, 'S' },
+		{ "permit",       required_argument, NULL, 'p' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -611,6 +689,26 @@ int main(int argc, char **argv)
 		case 'C':
 			cleanup = 1;
 			break;
+		case 'G':
+			d.guard_only = 1;
+			break;
+		case 'S':
+			if (!strcmp(optarg, "block")) {
+				d.stop_block = 1;
+			} else if (strcmp(optarg, "detach")) {
+				fprintf(stderr, "attlsd: --stop-mode %s: give detach "
+					"or block\n", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'p':
+			if (d.npermit == ATTLSD_MAX_CGROUPS) {
+				fprintf(stderr, "attlsd: at most %d --permit\n",
+					ATTLSD_MAX_CGROUPS);
+				return EXIT_FAILURE;
+			}
+			d.permit[d.npermit++] = optarg;
+			break;
 		case 'n':
 			d.check_only = 1;
 			break;
@@ -642,6 +740,15 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 		return EXIT_SUCCESS;
+	}
+	if (d.guard_only) {
+		if (!d.ncgroups) {
+			fprintf(stderr, "attlsd: --guard needs --cgroup\n");
+			return EXIT_FAILURE;
+		}
+		err = guard(&d);
+		teardown(&d);
+		return err ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
 	if (!d.policy_path) {
 		fprintf(stderr, "attlsd: no policy: give -f POLICY\n");

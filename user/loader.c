@@ -372,6 +372,7 @@ int dp_install_policy(struct dp *dp, const struct attls_map_image *img,
 	}
 	hdr.nrules[set] = (__u32)img->nrules;
 	hdr.active = set;
+	hdr.state = ATTLS_STATE_ACTIVE;
 	hdr.generation++;
 	if (bpf_map_update_elem(pol_fd, &zero, &hdr, BPF_ANY)) {
 		err = -errno;
@@ -603,6 +604,58 @@ static int dp_adopt_dir(struct dp *dp, const char *dir, int depth)
 int dp_adopt_bound(struct dp *dp, const char *cgroup_path)
 {
 	return dp_adopt_dir(dp, cgroup_path, 0);
+}
+
+int dp_set_state(struct dp *dp, __u32 state)
+{
+	int fd = bpf_map__fd(dp->skel->maps.attls_policy);
+	struct attls_policy_hdr hdr;
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(fd, &zero, &hdr) ||
+	    (hdr.state = state, bpf_map_update_elem(fd, &zero, &hdr, BPF_ANY))) {
+		err = -errno;
+		log_warn("cannot set the policy state");
+		return err;
+	}
+	return 0;
+}
+
+int dp_permit(struct dp *dp, const char *comm)
+{
+	char key[ATTLS_COMM_LEN] = {};
+	__u8 one = 1;
+	int err;
+
+	if (strlen(comm) >= ATTLS_COMM_LEN) {
+		log_warnx("--permit %s: a job name (process comm) has at most %d "
+			  "characters", comm, ATTLS_COMM_LEN - 1);
+		return -EINVAL;
+	}
+	memcpy(key, comm, strlen(comm));
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.attls_permit), key,
+				&one, BPF_ANY)) {
+		err = -errno;
+		log_warn("cannot write attls_permit");
+		return err;
+	}
+	return 0;
+}
+
+void dp_release(struct dp *dp)
+{
+	unsigned i;
+
+	if (!dp)
+		return;
+	/* Closing a pinned link's fd leaves it attached: the pin holds it. */
+	for (i = 0; i < dp->nlinks; i++)
+		bpf_link__destroy(dp->links[i]);
+	attls_bpf__destroy(dp->skel);
+	for (i = 0; i < dp->ncgroups; i++)
+		free(dp->cgroups[i]);
+	free(dp);
 }
 
 /* ---- teardown ---- */

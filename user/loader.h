@@ -78,6 +78,20 @@ unsigned dp_ncgroups(const struct dp *dp);
 const char *dp_cgroup_path(const struct dp *dp, unsigned i);
 
 /*
+ * Set attls_policy's state: ATTLS_STATE_NONE guards the attached cgroups
+ * (no TCP for them until a policy is installed, see attls_abi.h);
+ * dp_install_policy() makes it ATTLS_STATE_ACTIVE.  0 or -errno.
+ */
+int dp_set_state(struct dp *dp, __u32 state);
+
+/* Let job `comm` use TCP while guarded (attls_permit).  0 or -errno. */
+int dp_permit(struct dp *dp, const char *comm);
+
+/* Free our handles but leave everything pinned and attached (guard mode,
+ * stop-mode block).  NULL-safe. */
+void dp_release(struct dp *dp);
+
+/*
  * Detach every program, unpin links and maps and remove the pin
  * directories (clean SIGTERM), then free.  NULL-safe.
  */
