@@ -4,7 +4,8 @@
 #   make            build bpf object, skeleton, attlsd, attlsctl
 #   make deps       apt-get install what is missing (build + tests)
 #   make demo       the README demo (installs deps itself)
-#   make check      unit + integration tests (installs deps itself)
+#   make check      unit + integration tests + a bounded fuzzing run
+#                   (installs deps itself)
 #   make vmlinux    regenerate vmlinux/vmlinux.h from $(VMLINUX_BTF)
 
 OUTPUT    ?= .output
@@ -114,7 +115,7 @@ deps:
 check:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit integration fuzz-check
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
@@ -138,3 +139,38 @@ clean:
 	$(Q)rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)
+
+# ---------------------------------------------------------------------------
+# Fuzzing the policy front end (tests/fuzz/).  Owned by the policy work;
+# self-contained: nothing above depends on it.
+#   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer target with ASan+UBSan
+#                                 and run it on the seed corpus
+#   make fuzz-check               the malformed-policy corpus check, then a
+#                                 FUZZ_CHECK_SECONDS (20 s) fuzzing run
+# New inputs go to $(OUTPUT)/fuzz/corpus, crashes to $(OUTPUT)/fuzz/crash-*.
+# ---------------------------------------------------------------------------
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_DIR    := $(OUTPUT)/fuzz
+FUZZ_BIN    := $(FUZZ_DIR)/fuzz_policy
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined $(WARN) -std=gnu11 -D_GNU_SOURCE
+FUZZ_OPTS   := -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	-dict=tests/fuzz/policy.dict -artifact_prefix=$(FUZZ_DIR)/
+
+$(FUZZ_DIR) $(FUZZ_DIR)/corpus:
+	$(Q)mkdir -p $@
+
+$(FUZZ_BIN): tests/fuzz/fuzz_policy.c $(POLICY_SRCS) $(wildcard policy/*.h) Makefile | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_policy.c $(POLICY_SRCS) -o $@
+
+fuzz: $(FUZZ_BIN) | $(FUZZ_DIR)/corpus
+	$(Q)$(FUZZ_BIN) $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+		$(FUZZ_DIR)/corpus tests/fuzz/corpus
+
+fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
+	$(Q)$(OUTPUT)/tests/test_malformed
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+
+.PHONY: fuzz fuzz-check

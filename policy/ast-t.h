@@ -19,7 +19,7 @@
 
 #define AST_NAME_MAX	(ATTLS_NAME_LEN - 1)	/* AT-TLS names: 1-32 chars */
 #define AST_USER_MAX	32			/* useradd's limit on Linux */
-#define AST_MAX_SLOTS	24			/* parameter slots per statement */
+#define AST_MAX_SLOTS	48			/* parameter slots per statement */
 
 struct kw;
 struct ast_stmt;
@@ -43,6 +43,21 @@ enum stmt_kind {
 	STMT_CIPHER,			/* TTLSCipherParms */
 	STMT_PORTRANGE,			/* PortRange */
 	STMT_IPADDR,			/* IpAddr */
+	STMT_IPADDRSET,			/* IpAddrSet */
+	STMT_IPADDRGROUP,		/* IpAddrGroup */
+	STMT_PORTGROUP,			/* PortGroup */
+	STMT_TIME,			/* IpTimeCondition */
+	STMT_SIG,			/* TTLSSignatureParms */
+	STMT_GROUP_ADV,			/* TTLSGroupAdvancedParms */
+	STMT_GSK_ADV,			/* TTLSGskAdvancedParms */
+	STMT_GSK_LDAP,			/* TTLSGskLdapParms (ignored on Linux) */
+	STMT_GSK_OCSP,			/* TTLSGskOcspParms (ignored on Linux) */
+	STMT_GSK_CDP,			/* TTLSGskHttpCdpParms (ignored on Linux) */
+	/* PAGENT configuration files (one line each, no block) */
+	STMT_TCPIMAGE,			/* TcpImage / PEPInstance (main file) */
+	STMT_COMMON_TTLS,		/* CommonTTLSConfig (main file) */
+	STMT_TTLSCONFIG,		/* TTLSConfig (image file) */
+	STMT_PAGENT,			/* other disciplines (IPSecConfig ...): ignored */
 	STMT_KIND_MAX,
 };
 
@@ -73,6 +88,17 @@ struct ast_ref {
 	struct ast_stmt *to;		/* NULL until resolved */
 };
 
+/*
+ * A repeatable reference or inline statement (IpAddrGroup members,
+ * PortGroup members, IpAddrSet's IpAddr): every item keeps the keyword
+ * that made it, so one list can mix kinds.
+ */
+struct ast_reflist {
+	struct ast_ref *v;
+	size_t n;
+	size_t cap;
+};
+
 /* LocalAddr / RemoteAddr / Addr: an inclusive range of 16-byte addresses. */
 struct ast_addr {
 	int set;
@@ -80,6 +106,13 @@ struct ast_addr {
 	uint8_t lo[ATTLS_ADDR_LEN];	/* network order, IPv4 as ::ffff:a.b.c.d */
 	uint8_t hi[ATTLS_ADDR_LEN];
 	struct ast_loc loc;
+};
+
+/* IpAddrSet Addr / Prefix / Range lines. */
+struct ast_addrlist {
+	struct ast_addr *v;
+	size_t n;
+	size_t cap;
 };
 
 /* LocalPortRange / RemotePortRange / Port: host order, inclusive. */
@@ -115,22 +148,50 @@ struct ast_user {
 	struct ast_loc loc;
 };
 
+/* Repeatable string values (ServerCertificateLabel, SNI lists). */
+struct ast_strlist {
+	struct ast_str *v;
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Ordered, duplicate-free 16-bit IANA code points: TLS groups or
+ * signature schemes (TTLSSignatureParms).  `any` is "Any"/"Default":
+ * the library's default list.
+ */
+struct ast_codes {
+	int given;
+	int any;
+	struct ast_loc loc;		/* of the first line */
+	uint16_t *v;
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Rule conditions.  X, XRef, XSetRef and XGroupRef exclude each other (one
+ * slot), so one ast_ref per condition holds whichever reference was given;
+ * its keyword says what it refers to.
+ */
 struct ast_rule {
 	struct ast_addr laddr, raddr;
-	struct ast_ref laddr_ref, raddr_ref;	/* -> IpAddr */
+	struct ast_ref laddr_ref, raddr_ref;	/* -> IpAddr, IpAddrSet, IpAddrGroup */
 	struct ast_ports lport, rport;
-	struct ast_ref lport_ref, rport_ref;	/* -> PortRange */
+	struct ast_ref lport_ref, rport_ref;	/* -> PortRange, PortGroup */
 	struct ast_job job;
 	struct ast_user user;
 	struct ast_val direction;	/* ATTLS_RF_INBOUND | ATTLS_RF_OUTBOUND */
 	struct ast_val priority;
 	struct ast_ref group, env, conn;
+	struct ast_ref time;		/* -> IpTimeCondition */
 };
 
 struct ast_group {
 	struct ast_val enabled;		/* TTLSEnabled: 1 On, 0 Off */
 	struct ast_val trace;
 	struct ast_val user_instance;	/* GroupUserInstance */
+	struct ast_ref adv;		/* -> TTLSGroupAdvancedParms */
 };
 
 struct ast_env {
@@ -140,6 +201,8 @@ struct ast_env {
 	struct ast_ref keyring;		/* -> TTLSKeyringParms */
 	struct ast_ref adv;		/* -> TTLSEnvironmentAdvancedParms */
 	struct ast_ref cipher;		/* -> TTLSCipherParms */
+	struct ast_ref sig;		/* -> TTLSSignatureParms */
+	struct ast_ref gsk;		/* -> TTLSGskAdvancedParms */
 };
 
 struct ast_conn {
@@ -148,6 +211,7 @@ struct ast_conn {
 	struct ast_val user_instance;	/* ConnectionUserInstance */
 	struct ast_ref adv;		/* -> TTLSConnectionAdvancedParms */
 	struct ast_ref cipher;
+	struct ast_ref sig;		/* -> TTLSSignatureParms */
 };
 
 struct ast_keyring {
@@ -156,12 +220,78 @@ struct ast_keyring {
 	struct ast_str stash;
 };
 
-/* TTLSEnvironmentAdvancedParms and TTLSConnectionAdvancedParms. */
+/*
+ * TTLSEnvironmentAdvancedParms and TTLSConnectionAdvancedParms (the
+ * connection form has no defaults: unset inherits the environment's).
+ */
 struct ast_adv {
 	struct ast_val tls12;		/* On/Off; unset = see compile.c */
 	struct ast_val tls13;
 	struct ast_val timeout;		/* HandshakeTimeout */
 	struct ast_str label;		/* CertificateLabel */
+	struct ast_val client_auth;	/* enum attls_client_auth */
+	struct ast_val app_ctl;		/* ApplicationControlled */
+	struct ast_val secondary_map;	/* SecondaryMap */
+	struct ast_val middlebox;	/* MiddleBoxCompatMode */
+	struct ast_val client_sni;	/* enum attls_tls_fn */
+	struct ast_val client_sni_match;
+	struct ast_val server_sni;
+	struct ast_val server_sni_match;
+	struct ast_strlist server_labels;	/* ServerCertificateLabel */
+	struct ast_strlist client_sni_list;	/* host names */
+	struct ast_strlist server_sni_list;	/* "label:host" as written */
+	struct ast_str host_ref_dns;	/* HostReferenceIdDNS */
+};
+
+/* TTLSSignatureParms (z/OS 2.5 form). */
+struct ast_sig {
+	struct ast_codes client_curves;	/* ClientECurves */
+	struct ast_codes client_shares;	/* ClientKeyShareGroups */
+	struct ast_codes server_curves;	/* ServerKexECurves */
+	struct ast_codes server_shares;	/* ServerKeyShareGroups */
+	struct ast_codes pairs;		/* SignaturePairs */
+	struct ast_codes pairs_cert;	/* SignaturePairsCert (ignored) */
+};
+
+/* TTLSGroupAdvancedParms. */
+struct ast_group_adv {
+	struct ast_val syslog;		/* enum attls_facility */
+};
+
+/* TTLSGskAdvancedParms: the session-cache parameters OpenSSL has too. */
+struct ast_gsk {
+	struct ast_val v3_timeout;	/* GSK_V3_SESSION_TIMEOUT */
+	struct ast_val v3_cache;	/* GSK_V3_SIDCACHE_SIZE */
+	struct ast_val ticket_client;	/* GSK_SESSION_TICKET_CLIENT_ENABLE */
+	struct ast_val ticket_server;	/* GSK_SESSION_TICKET_SERVER_ENABLE */
+	struct ast_val ticket_count;	/* GSK_SESSION_TICKET_SERVER_COUNT */
+	struct ast_ref ldap, ocsp, cdp;	/* accepted, ignored with a warning */
+};
+
+/*
+ * IpTimeCondition, already in the shape of struct attls_time_window.
+ * Both IBM's mask form (DayOfWeekMask ...) and the From/To form
+ * (FromDayOfWeek ...) fill the same fields; `*_from`/`*_to` hold the
+ * From/To values until pass 2 turns them into masks.
+ */
+struct ast_time {
+	struct ast_val tz;		/* TimeZone: 1 UTC, 0 Local */
+	struct ast_val range;		/* ConditionTimeRange given */
+	uint64_t start, end;		/* YYYYMMDDhhmmss, inclusive */
+	struct ast_val tod;		/* TimeOfDayRange given */
+	struct ast_val tod_from, tod_to;	/* seconds after midnight */
+	struct ast_val dow, dom, month;	/* masks, from the Mask form */
+	uint32_t dom_last;		/* DayOfMonthMask positions 32-62 */
+	struct ast_val dow_from, dow_to;	/* From/To form */
+	struct ast_val dom_from, dom_to;
+	struct ast_val month_from, month_to;
+};
+
+/* TcpImage / PEPInstance, CommonTTLSConfig, TTLSConfig. */
+struct ast_cfg {
+	const char *what;		/* the statement as written (static) */
+	char stack[ATTLS_NAME_LEN];	/* TcpImage: the TCP/IP stack name */
+	struct ast_str path;		/* file named; s == NULL: none */
 };
 
 /* TTLSCipherParms: IANA codes in preference order, duplicates removed. */
@@ -179,6 +309,17 @@ struct ast_portrange {
 
 struct ast_ipaddr {
 	struct ast_addr addr;
+};
+
+/* IpAddrSet: Addr/Prefix/Range lines and IpAddr members, one OR-list. */
+struct ast_ipaddrset {
+	struct ast_addrlist addrs;
+	struct ast_reflist items;	/* -> IpAddr */
+};
+
+/* IpAddrGroup and PortGroup: OR-lists of members. */
+struct ast_members {
+	struct ast_reflist items;	/* -> IpAddrSet/IpAddr, PortRange */
 };
 
 struct ast_stmt {
@@ -201,6 +342,13 @@ struct ast_stmt {
 		struct ast_cipher cipher;
 		struct ast_portrange portrange;
 		struct ast_ipaddr ipaddr;
+		struct ast_ipaddrset addrset;
+		struct ast_members members;	/* IpAddrGroup, PortGroup */
+		struct ast_time time;
+		struct ast_sig sig;
+		struct ast_group_adv group_adv;
+		struct ast_gsk gsk;
+		struct ast_cfg cfg;
 	} u;
 };
 

@@ -66,6 +66,34 @@ int policy_add_stmt(struct policy *p, struct ast_stmt *st)
 	return 0;
 }
 
+static void strlist_free(struct ast_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].s);
+	free(l->v);
+}
+
+static void adv_free(struct ast_adv *a)
+{
+	free(a->label.s);
+	free(a->host_ref_dns.s);
+	strlist_free(&a->server_labels);
+	strlist_free(&a->client_sni_list);
+	strlist_free(&a->server_sni_list);
+}
+
+static void sig_free(struct ast_sig *g)
+{
+	free(g->client_curves.v);
+	free(g->client_shares.v);
+	free(g->server_curves.v);
+	free(g->server_shares.v);
+	free(g->pairs.v);
+	free(g->pairs_cert.v);
+}
+
 void ast_stmt_free(struct ast_stmt *st)
 {
 	if (!st)
@@ -78,10 +106,27 @@ void ast_stmt_free(struct ast_stmt *st)
 		break;
 	case STMT_ENV_ADV:
 	case STMT_CONN_ADV:
-		free(st->u.adv.label.s);
+		adv_free(&st->u.adv);
 		break;
 	case STMT_CIPHER:
 		free(st->u.cipher.suites);
+		break;
+	case STMT_SIG:
+		sig_free(&st->u.sig);
+		break;
+	case STMT_IPADDRSET:
+		free(st->u.addrset.addrs.v);
+		free(st->u.addrset.items.v);
+		break;
+	case STMT_IPADDRGROUP:
+	case STMT_PORTGROUP:
+		free(st->u.members.items.v);
+		break;
+	case STMT_TCPIMAGE:
+	case STMT_COMMON_TTLS:
+	case STMT_TTLSCONFIG:
+	case STMT_PAGENT:
+		free(st->u.cfg.path.s);
 		break;
 	default:
 		break;
@@ -108,6 +153,10 @@ const char *ast_stmt_label(const struct ast_stmt *st, char *buf, size_t len)
 {
 	char outer[AST_LABEL_LEN];
 
+	if (stmt_kind_is_config(st->kind)) {
+		snprintf(buf, len, "%s", st->u.cfg.what);
+		return buf;
+	}
 	if (st->name[0] || !st->parent) {
 		snprintf(buf, len, "%s '%s'", stmt_kind_name(st->kind),
 			 st->name);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "timecond.h"
 
 static int is_v4_mapped(const __u8 *a)
 {
@@ -168,7 +169,18 @@ static void print_rule(FILE *f, const struct attls_map_image *img,
 		fprintf(f, "  %-26s %s\n", "Environment:",
 			img->envs[a->env_index].name);
 	fprintf(f, "  %-26s %u\n", "Trace:", a->trace);
-	if (!n)
+	if (a->syslog_facility == ATTLS_FACILITY_AUTH)
+		fprintf(f, "  %-26s Auth\n", "SyslogFacility:");
+	if (a->time.set) {
+		char when[160];
+
+		time_window_format(&a->time, when, sizeof(when));
+		fprintf(f, "  %-26s %s%s\n", "IpTimeCondition:", when,
+			a->time_inactive ? " (closed when compiled)" : "");
+	}
+	if (!n && a->time_inactive)
+		fprintf(f, "  Conditions: none now (outside its IpTimeCondition window)\n");
+	else if (!n)
 		fprintf(f, "  Conditions: none compiled (the rule matches nothing)\n");
 	for (i = 0; i < n; i++) {
 		if (n == 1)
@@ -178,6 +190,72 @@ static void print_rule(FILE *f, const struct attls_map_image *img,
 		print_clause(f, &img->rules[first + i]);
 	}
 	fputc('\n', f);
+}
+
+static const char *fn_name(unsigned v)
+{
+	return v == ATTLS_FN_REQUIRED ? "Required" :
+	       v == ATTLS_FN_OPTIONAL ? "Optional" : "Off";
+}
+
+static const char *client_auth_name(unsigned v)
+{
+	switch (v) {
+	case ATTLS_CLIENT_AUTH_PASSTHRU:
+		return "PassThru";
+	case ATTLS_CLIENT_AUTH_FULL:
+		return "Full";
+	case ATTLS_CLIENT_AUTH_SAFCHECK:
+		return "SAFCheck";
+	}
+	return "Required";
+}
+
+/* The fields added with the complete language; defaults stay quiet. */
+static void print_env_more(FILE *f, const struct attls_env_cfg *e)
+{
+	unsigned i;
+
+	if (e->group_user_instance || e->conn_user_instance)
+		fprintf(f, "  %-26s %u / %u\n", "Group/ConnUserInstance:",
+			e->group_user_instance, e->conn_user_instance);
+	if (e->keyring_pw[0])
+		fprintf(f, "  %-26s (set)\n", "KeyringPw:");
+	else if (e->keyring_stash[0])
+		fprintf(f, "  %-26s %s\n", "KeyringStashFile:", e->keyring_stash);
+	if (e->role == ATTLS_ROLE_SERVER_CLIENTAUTH)
+		fprintf(f, "  %-26s %s\n", "ClientAuthType:",
+			client_auth_name(e->client_auth));
+	for (i = 0; i < e->nserver_cert_labels && i < ATTLS_MAX_SERVER_LABELS; i++)
+		fprintf(f, "  %-26s %.*s\n", i ? "" : "ServerCertificateLabel:",
+			ATTLS_LABEL_LEN, e->server_cert_labels[i]);
+	fprintf(f, "  %-26s %s\n", "Groups:",
+		e->groups[0] ? e->groups : "(OpenSSL default)");
+	fprintf(f, "  %-26s %s\n", "SignaturePairs:",
+		e->sigalgs[0] ? e->sigalgs : "(OpenSSL default)");
+	if (e->client_sni)
+		fprintf(f, "  %-26s %s %s (match %s)\n", "ClientHandshakeSNI:",
+			fn_name(e->client_sni), e->client_sni_name,
+			fn_name(e->client_sni_match));
+	if (e->server_sni)
+		fprintf(f, "  %-26s %s (match %s)\n", "ServerHandshakeSNI:",
+			fn_name(e->server_sni), fn_name(e->server_sni_match));
+	for (i = 0; i < e->nsni && i < ATTLS_MAX_SNI; i++)
+		fprintf(f, "  %-26s %.*s -> %.*s\n", i ? "" : "ServerHandshakeSNIList:",
+			ATTLS_HOST_LEN, e->sni[i].host, ATTLS_LABEL_LEN,
+			e->sni[i].label);
+	if (e->host_ref_dns[0])
+		fprintf(f, "  %-26s %s\n", "HostReferenceIdDNS:", e->host_ref_dns);
+	if (e->application_controlled)
+		fprintf(f, "  %-26s On\n", "ApplicationControlled:");
+	if (e->secondary_map)
+		fprintf(f, "  %-26s On\n", "SecondaryMap:");
+	if (e->middlebox_compat)
+		fprintf(f, "  %-26s On\n", "MiddleBoxCompatMode:");
+	fprintf(f, "  %-26s timeout %u s, cache %u, tickets client %s server %s (%u)\n",
+		"Sessions:", e->session_timeout, e->session_cache_size,
+		e->ticket_client ? "On" : "Off", e->ticket_server ? "On" : "Off",
+		e->ticket_count);
 }
 
 static void print_env(FILE *f, const struct attls_env_cfg *e)
@@ -198,6 +276,7 @@ static void print_env(FILE *f, const struct attls_env_cfg *e)
 	fprintf(f, "  %-26s %u\n", "HandshakeTimeout:", e->handshake_timeout);
 	fprintf(f, "  %-26s %u\n", "Trace:", e->trace);
 	fprintf(f, "  %-26s %u\n", "EnvironmentUserInstance:", e->user_instance);
+	print_env_more(f, e);
 	fputc('\n', f);
 }
 

@@ -9,6 +9,12 @@
  * X, XRef and an inline X block), flags and value count.  Handlers share
  * one signature and return <0 error / >0 warning / 0 ok with a message in
  * *err, where a '\n' separates the message from a hint.
+ *
+ * Parameters that only make sense on z/OS are parsed and validated like
+ * any other, then ignored with a warning that says why (kw.why); values
+ * that ask for what attls does anyway ("Off") are accepted silently.
+ * PAGENT configuration statements (TcpImage, TTLSConfig, ...) are line
+ * statements: a stmt_desc with a `line` keyword instead of a table.
  */
 #ifndef ATTLS_KEYWORDS_H
 #define ATTLS_KEYWORDS_H
@@ -27,6 +33,8 @@ enum kw_type {
 
 #define KWF_REQUIRED	(1u << 0)	/* the statement needs this slot */
 #define KWF_CONCAT	(1u << 1)	/* repeated lines append (cipher lists) */
+#define KWF_LIST	(1u << 2)	/* KW_REF/KW_BLOCK: appends to the
+					 * struct ast_reflist at `off` */
 
 struct kw_enum {
 	const char *name;
@@ -61,13 +69,19 @@ struct kw {
 	uint32_t hi;
 	const struct kw_enum *enums;	/* enumerated values, NULL-terminated */
 	const char *usage;		/* for hints: "Direction Inbound|Outbound|Both" */
+	const char *why;		/* ignored on Linux: the reason; NULL = used */
 };
+
+#define STMTF_ALIAS	(1u << 0)	/* another name of a kind (PEPInstance) */
 
 struct stmt_desc {
 	const char *name;
 	enum stmt_kind kind;		/* STMT_NONE: not supported yet */
 	const struct kw *kws;		/* sorted; NULL when not supported */
 	size_t nkws;
+	const struct kw *line;		/* line statement "Name value...": its
+					 * values are parsed like this parameter */
+	unsigned flags;			/* STMTF_* */
 };
 
 /* The top-level statement called `name` (case-insensitive), or NULL. */
@@ -104,7 +118,19 @@ const struct stmt_desc *stmt_table(size_t *n);
  */
 int kw_check_name(const char *name, char **err);
 
-/* The ast_ref a KW_REF/KW_BLOCK keyword fills in `st`. */
+/* The ast_ref a single (not KWF_LIST) KW_REF/KW_BLOCK keyword fills in `st`. */
 struct ast_ref *kw_ref_of(struct ast_stmt *st, const struct kw *kw);
+
+/* The list a KWF_LIST keyword appends to in `st`. */
+struct ast_reflist *kw_reflist_of(struct ast_stmt *st, const struct kw *kw);
+
+/*
+ * Where KW_REF/KW_BLOCK `kw` stores its next reference in `st`: the single
+ * ast_ref, or a new zeroed element of its list.  NULL on ENOMEM.
+ */
+struct ast_ref *kw_ref_new(struct ast_stmt *st, const struct kw *kw);
+
+/* Is `kind` a PAGENT configuration statement (TcpImage, TTLSConfig, ...)? */
+int stmt_kind_is_config(enum stmt_kind kind);
 
 #endif /* ATTLS_KEYWORDS_H */

@@ -256,7 +256,7 @@ static int slot_taken(struct parser *ps, struct ast_stmt *st,
 	char label[AST_LABEL_LEN];
 	const struct ast_loc *first = &st->seen[kw->slot];
 
-	if (!kw->slot || !first->line || (kw->flags & KWF_CONCAT))
+	if (!kw->slot || !first->line || (kw->flags & (KWF_CONCAT | KWF_LIST)))
 		return 0;
 	ast_stmt_label(st, label, sizeof(label));
 	if (!strcasecmp(st->seen_kw[kw->slot], kw->name))
@@ -337,8 +337,22 @@ static void parse_inline(struct parser *ps, struct ast_stmt *st,
 	mark_seen(st, kw, &kt->loc);
 	if (!nested || dup)
 		return;
-	ref = kw_ref_of(st, kw);
-	memset(ref, 0, sizeof(*ref));
+	ref = kw_ref_new(st, kw);
+	if (!ref) {
+		ps->oom = ps->stop = 1;
+		return;
+	}
+	if (kw->why) {
+		char msg[AST_LABEL_LEN + 256];
+		const char *hint = strchr(kw->why, '\n');
+
+		snprintf(msg, sizeof(msg), "%s: %s is ignored on Linux: %.*s",
+			 label, kw->name,
+			 (int)(hint ? (size_t)(hint - kw->why) : strlen(kw->why)),
+			 kw->why);
+		diag_add(ps->d, POLICY_SEV_WARNING, &kt->loc,
+			 hint ? hint + 1 : NULL, "%s", msg);
+	}
 	ref->set = 1;
 	ref->is_inline = 1;
 	strcpy(ref->name, nested->name);
@@ -524,6 +538,73 @@ static struct ast_stmt *parse_body(struct parser *ps,
 	}
 }
 
+/*
+ * A PAGENT configuration statement: "Keyword value..." on one line, e.g.
+ * "TcpImage TCPIP /etc/pagent/tcpip.conf FLUSH".  It becomes an AST
+ * statement for policy.c to follow; statements of other disciplines
+ * (IPSecConfig ...) may carry a block, which is skipped.
+ */
+static void parse_line_statement(struct parser *ps, const struct stmt_desc *desc,
+				 const struct token *kwt)
+{
+	const struct kw *kw = desc->line;
+	struct kw_call c = { .kw = kw, .loc = kwt->loc };
+	char *msg = NULL, *hint;
+	struct ast_stmt *st;
+	struct args *a;
+	int rc;
+
+	a = malloc(sizeof(*a));
+	if (!a) {
+		ps->oom = ps->stop = 1;
+		return;
+	}
+	collect_args(ps, a);
+	if (desc->kind == STMT_PAGENT) {
+		/* e.g. "IPSecConfig file" or "DynamicConfigPolicyLoad { ... }" */
+		skip_construct(ps);
+	} else if (peek(ps)->type == TOK_LBRACE) {
+		perr(ps, &peek(ps)->loc, kw->usage, "%s does not take a block",
+		     desc->name);
+		drop(ps);
+		skip_block(ps);
+		goto free_args;
+	}
+	if (a->seen < kw->min || a->seen > kw->max) {
+		perr(ps, &kwt->loc, kw->usage, "%s takes %u to %u values, %zu given",
+		     desc->name, kw->min, kw->max, a->seen);
+		goto free_args;
+	}
+	st = ast_stmt_new(desc->kind, &kwt->loc);
+	if (!st || policy_add_stmt(ps->p, st)) {
+		free(st);
+		ps->oom = ps->stop = 1;
+		goto free_args;
+	}
+	st->u.cfg.what = desc->name;
+	c.st = st;
+	c.argv = a->argv;
+	c.argloc = a->loc;
+	c.argc = a->n;
+	rc = kw->fn(&c, &msg);
+	if (rc) {
+		const struct ast_loc *loc = c.blame && c.blame <= a->n ?
+					    &a->loc[c.blame - 1] : &kwt->loc;
+
+		hint = split_hint(msg);
+		if (rc < 0)
+			perr(ps, loc, hint, "%s: %s", desc->name,
+			     msg ? msg : "out of memory");
+		else if (!ps->stop)
+			diag_add(ps->d, POLICY_SEV_WARNING, loc, hint, "%s: %s",
+				 desc->name, msg ? msg : "out of memory");
+	}
+	free(msg);
+free_args:
+	free_args(a);
+	free(a);
+}
+
 /* A top-level statement whose keyword is in `kwt`. */
 static void parse_statement(struct parser *ps, const struct token *kwt)
 {
@@ -552,6 +633,10 @@ static void parse_statement(struct parser *ps, const struct token *kwt)
 			     "unknown statement '%s'", kwt->text);
 		}
 		skip_construct(ps);
+		return;
+	}
+	if (desc->line) {
+		parse_line_statement(ps, desc, kwt);
 		return;
 	}
 	if (!desc->kws) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "policy-t.h"
 #include "diag-t.h"
@@ -31,16 +32,34 @@ struct policy_diags;	/* collected errors and warnings */
  * *diags always receives the diagnostics (also on success, and also for
  * I/O errors) unless memory ran out, then it is NULL; the caller frees it
  * with policy_diags_free().  `diags` may be NULL to discard them.
+ *
+ * `path` may also be a PAGENT main configuration file (TcpImage /
+ * PEPInstance, CommonTTLSConfig) or an image file (TTLSConfig): then the
+ * chain is followed -- main -> TcpImage's image file -> its TTLSConfig
+ * file, with the CommonTTLSConfig file read first -- and the policy files
+ * it names are parsed as one policy.  Relative names are relative to the
+ * directory of the file naming them.  Missing files and files that name
+ * themselves are policy errors (-EINVAL) reported at the naming line.
  */
 int policy_parse_file(const char *path, struct policy **out,
 		      struct policy_diags **diags);
 
 /*
  * As policy_parse_file() for the NUL-terminated `text`; `name` is used as
- * the file name in diagnostics and source locations.
+ * the file name in diagnostics and source locations.  The text is an
+ * AT-TLS policy: configuration statements (TcpImage, TTLSConfig, ...) are
+ * errors here, as no file is read on its behalf.
  */
 int policy_parse_string(const char *name, const char *text,
 			struct policy **out, struct policy_diags **diags);
+
+/*
+ * The files a parsed policy was read from, in the order read (main
+ * configuration, image, common policy, stack policy), for reload
+ * watchers and messages.  Returns the count; *files stays valid until
+ * policy_free().
+ */
+size_t policy_source_files(const struct policy *p, const char *const **files);
 
 /*
  * Lower a resolved policy to `img` (pure: `p` is not modified).  Rules are
@@ -52,6 +71,38 @@ int policy_parse_string(const char *name, const char *text,
  */
 int policy_compile(const struct policy *p, struct attls_map_image *img,
 		   struct policy_diags *diags);
+
+/*
+ * policy_compile() for the instant `now`: a rule whose IpTimeCondition
+ * window is closed at `now` keeps its action (attls_action.time_inactive
+ * = 1) but gets no clause, so it cannot match.  policy_compile() is
+ * policy_compile_at(p, img, diags, time(NULL)).  The clause limit is
+ * checked as if every window were open, so a policy that compiles once
+ * compiles at any time.  Same results as policy_compile().
+ */
+int policy_compile_at(const struct policy *p, struct attls_map_image *img,
+		      struct policy_diags *diags, time_t now);
+
+/*
+ * Is IpTimeCondition window `w` open at `now`?  1 or 0; a window with
+ * set == 0 is always open.  Local windows use the process's time zone
+ * (TZ).  Pure but for reading the time zone.
+ */
+int attls_time_window_active(const struct attls_time_window *w, time_t now);
+
+/* Is rule `rule_id` of `img` in effect at `now` (its window open)?  1 or 0;
+ * 0 for an unknown rule_id. */
+int attls_image_rule_active(const struct attls_map_image *img,
+			    size_t rule_id, time_t now);
+
+/*
+ * The first instant after `now` at which some rule of `img` enters or
+ * leaves its time window, or 0 when none ever will (no IpTimeCondition).
+ * The daemon compiles again (policy_compile_at()) at that instant.  For a
+ * window that does not change within about a year the result is that
+ * horizon, so the daemon simply looks again then.
+ */
+time_t attls_image_next_change(const struct attls_map_image *img, time_t now);
 
 /* Free a policy; NULL is fine. */
 void policy_free(struct policy *p);

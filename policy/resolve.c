@@ -6,6 +6,8 @@
  * case-sensitive; keywords are not.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +110,10 @@ static void check_duplicate(struct ast_stmt *st, const struct ns ns[],
 		 first->loc.line, first->loc.col);
 }
 
-static void resolve_ref(struct ast_stmt *st, const struct kw *kw,
-			const struct ns ns[], struct policy_diags *d)
+static void resolve_one(struct ast_stmt *st, const struct kw *kw,
+			struct ast_ref *ref, const struct ns ns[],
+			struct policy_diags *d)
 {
-	struct ast_ref *ref = kw_ref_of(st, kw);
 	const struct ns *target = &ns[kw->target];
 	char label[AST_LABEL_LEN];
 	char hint[160];
@@ -143,12 +145,28 @@ static void resolve_ref(struct ast_stmt *st, const struct kw *kw,
 			 ref->name);
 }
 
+/* Resolve what KW_REF `kw` set in `st`: its ast_ref, or its list items. */
+static void resolve_ref(struct ast_stmt *st, const struct kw *kw,
+			const struct ns ns[], struct policy_diags *d)
+{
+	struct ast_reflist *l;
+	size_t i;
+
+	if (!(kw->flags & KWF_LIST)) {
+		resolve_one(st, kw, kw_ref_of(st, kw), ns, d);
+		return;
+	}
+	l = kw_reflist_of(st, kw);
+	for (i = 0; i < l->n; i++)
+		resolve_one(st, kw, &l->v[i], ns, d);
+}
+
 /* Report each required slot that no keyword of it filled, once. */
 static void check_required(struct ast_stmt *st, const struct stmt_desc *desc,
 			   struct policy_diags *d)
 {
 	char label[AST_LABEL_LEN];
-	unsigned reported = 0;
+	uint64_t reported = 0;
 	size_t i, j;
 
 	for (i = 0; i < desc->nkws; i++) {
@@ -156,9 +174,9 @@ static void check_required(struct ast_stmt *st, const struct stmt_desc *desc,
 		char names[160] = "", hint[320] = "add a line:";
 
 		if (!(kw->flags & KWF_REQUIRED) || st->seen[kw->slot].line ||
-		    (reported & (1u << kw->slot)))
+		    (reported & (1ULL << kw->slot)))
 			continue;
-		reported |= 1u << kw->slot;
+		reported |= 1ULL << kw->slot;
 		for (j = 0; j < desc->nkws; j++) {
 			const struct kw *alt = &desc->kws[j];
 			size_t n = strlen(names), h = strlen(hint);
@@ -218,6 +236,88 @@ static void check_rule(struct ast_stmt *st, struct policy_diags *d)
 	}
 }
 
+/*
+ * IpTimeCondition From/To pairs: both or neither, and not next to the
+ * Mask form of the same field (From shares the Mask's slot, so that
+ * conflict was reported by the parser already).
+ */
+struct time_pair {
+	const char *from, *to;
+	size_t from_off, to_off;
+};
+
+#define TP(f, t, a, b) \
+	{ f, t, offsetof(struct ast_time, a), offsetof(struct ast_time, b) }
+
+static const struct time_pair time_pairs[] = {
+	TP("FromTimeOfDay", "ToTimeOfDay", tod_from, tod_to),
+	TP("FromDayOfWeek", "ToDayOfWeek", dow_from, dow_to),
+	TP("FromDayOfMonth", "ToDayOfMonth", dom_from, dom_to),
+	TP("FromMonthOfYear", "ToMonthOfYear", month_from, month_to),
+};
+
+static void check_time(struct ast_stmt *st, struct policy_diags *d)
+{
+	const struct stmt_desc *desc = stmt_desc_of(STMT_TIME);
+	const struct ast_time *t = &st->u.time;
+	char label[AST_LABEL_LEN];
+	size_t i;
+
+	ast_stmt_label(st, label, sizeof(label));
+	for (i = 0; i < sizeof(time_pairs) / sizeof(time_pairs[0]); i++) {
+		const struct time_pair *tp = &time_pairs[i];
+		const struct ast_val *from = (const void *)((const char *)t + tp->from_off);
+		const struct ast_val *to = (const void *)((const char *)t + tp->to_off);
+		unsigned fslot = kw_lookup(desc, tp->from)->slot;
+		unsigned tslot = kw_lookup(desc, tp->to)->slot;
+		const char *owner = st->seen_kw[fslot];
+		int from_seen = owner && !strcmp(owner, tp->from);
+		int to_seen = st->seen[tslot].line != 0;
+
+		if (to_seen && owner && !from_seen) {
+			diag_add(d, POLICY_SEV_ERROR, &st->seen[tslot],
+				 "keep only one of them",
+				 "%s: %s conflicts with %s at line %u", label,
+				 tp->to, owner, st->seen[fslot].line);
+		} else if (to_seen != from_seen) {
+			diag_add(d, POLICY_SEV_ERROR,
+				 to_seen ? &st->seen[tslot] : &st->seen[fslot],
+				 NULL, "%s: %s needs %s", label,
+				 to_seen ? tp->to : tp->from,
+				 to_seen ? tp->from : tp->to);
+		} else if (i == 0 && from_seen && from->set && to->set &&
+			   from->v == to->v) {
+			diag_add(d, POLICY_SEV_ERROR, &st->seen[fslot],
+				 "use 00:00 to 24:00 for the whole day",
+				 "%s: FromTimeOfDay and ToTimeOfDay give an empty window",
+				 label);
+		}
+	}
+}
+
+/* KeyringPw / KeyringStashFile only unlock a key file. */
+static void check_keyring(struct ast_stmt *st, struct policy_diags *d)
+{
+	const struct ast_keyring *k = &st->u.keyring;
+	const struct ast_str *pw = k->pw.s ? &k->pw : &k->stash;
+	char label[AST_LABEL_LEN];
+
+	if (!pw->s || !k->keyring.s)
+		return;
+	ast_stmt_label(st, label, sizeof(label));
+	if (k->keyring.s[0] != '/')
+		diag_add(d, POLICY_SEV_WARNING, &pw->loc,
+			 "only a key file (Keyring /absolute/path) has a password",
+			 "%s: %s is ignored: Keyring '%s' is a key ring, not a key file",
+			 label, pw == &k->pw ? "KeyringPw" : "KeyringStashFile",
+			 k->keyring.s);
+	else if (k->pw.s && k->stash.s)
+		diag_add(d, POLICY_SEV_WARNING, &k->stash.loc,
+			 "remove one of them",
+			 "%s: KeyringStashFile is ignored because KeyringPw is given",
+			 label);
+}
+
 void resolve_policy(struct policy *p, struct policy_diags *d)
 {
 	struct ns ns[STMT_KIND_MAX] = { { 0 } };
@@ -244,11 +344,16 @@ void resolve_policy(struct policy *p, struct policy_diags *d)
 		check_required(st, stmt_desc_of(st->kind), d);
 		if (st->kind == STMT_RULE)
 			check_rule(st, d);
+		else if (st->kind == STMT_TIME)
+			check_time(st, d);
+		else if (st->kind == STMT_KEYRING)
+			check_keyring(st, d);
 	}
 	for (i = 0; i < p->nstmts; i++) {
 		const struct ast_stmt *st = p->stmts[i];
 
-		if (st->kind == STMT_RULE || st->parent || !st->name[0] ||
+		if (st->kind == STMT_RULE || stmt_kind_is_config(st->kind) ||
+		    st->parent || !st->name[0] ||
 		    st->nrefs || ns_find(&ns[st->kind], st->name) != st)
 			continue;
 		diag_add(d, POLICY_SEV_WARNING, &st->loc,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "values.h"
 
@@ -245,6 +246,185 @@ int val_ports(const char *s, struct ast_ports *p, char **err)
 			    "write the range as low-high", s);
 	p->lo = (uint16_t)a;
 	p->hi = (uint16_t)b;
+	return 0;
+}
+
+/* `n` decimal digits at s into *v; 0 or -1. */
+static int digits(const char *s, size_t n, uint32_t *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (uint32_t)(s[i] - '0');
+	}
+	return 0;
+}
+
+int val_tod(const char *s, int end, uint32_t *secs)
+{
+	size_t n = strlen(s);
+	uint32_t h, m, sec = 0;
+
+	if ((n != 5 && n != 8) || s[2] != ':' || (n == 8 && s[5] != ':'))
+		return -EINVAL;
+	if (digits(s, 2, &h) || digits(s + 3, 2, &m) ||
+	    (n == 8 && digits(s + 6, 2, &sec)))
+		return -EINVAL;
+	if (m > 59 || sec > 59)
+		return -EINVAL;
+	if (h == 24 && end && !m && !sec) {
+		*secs = 86400;
+		return 0;
+	}
+	if (h > 23)
+		return -EINVAL;
+	*secs = h * 3600 + m * 60 + sec;
+	return 0;
+}
+
+static int leap(uint32_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static uint32_t month_days(uint32_t y, uint32_t m)
+{
+	static const uint8_t days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+int val_datetime(const char *s, int end, uint64_t *out)
+{
+	size_t n = strlen(s);
+	uint32_t y, mo, d, h = 0, mi = 0, sec = 0;
+	const char *t = s + 8;
+
+	if (n == 15 && (s[8] == 'T' || s[8] == 't'))
+		t = s + 9;
+	else if (n != 8 && n != 14)
+		return -EINVAL;
+	if (digits(s, 4, &y) || digits(s + 4, 2, &mo) || digits(s + 6, 2, &d))
+		return -EINVAL;
+	if (n > 8 && (digits(t, 2, &h) || digits(t + 2, 2, &mi) ||
+		      digits(t + 4, 2, &sec)))
+		return -EINVAL;
+	if (n == 8 && end) {
+		h = 23;
+		mi = sec = 59;
+	}
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return -EINVAL;
+	*out = ((((y * 100ULL + mo) * 100 + d) * 100 + h) * 100 + mi) * 100 + sec;
+	return 0;
+}
+
+int val_mask(const char *s, size_t n, uint64_t *bits)
+{
+	size_t i;
+
+	if (n > 64 || strlen(s) != n)
+		return -EINVAL;
+	*bits = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '0' && s[i] != '1')
+			return -EINVAL;
+		if (s[i] == '1')
+			*bits |= 1ULL << i;
+	}
+	return 0;
+}
+
+/* Index of `s` in names[] by full name or its first three letters, or -1. */
+static int name_index(const char *s, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcasecmp(s, names[i]) ||
+		    (strlen(s) == 3 && !strncasecmp(s, names[i], 3)))
+			return i;
+	}
+	return -1;
+}
+
+int val_weekday(const char *s)
+{
+	static const char *const days[7] = {
+		"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday",
+		"Friday", "Saturday"
+	};
+	uint32_t v;
+
+	if (!val_u32(s, 1, 7, &v))
+		return (int)(v % 7);	/* ISO 7 = Sunday = 0 */
+	return name_index(s, days, 7);
+}
+
+int val_month(const char *s)
+{
+	static const char *const months[12] = {
+		"January", "February", "March", "April", "May", "June", "July",
+		"August", "September", "October", "November", "December"
+	};
+	uint32_t v;
+
+	if (!val_u32(s, 1, 12, &v))
+		return (int)v - 1;
+	return name_index(s, months, 12);
+}
+
+int val_hostname(const char *s, int wild)
+{
+	size_t n = strlen(s), label = 0;
+	const char *p;
+
+	if (wild && !strncmp(s, "*.", 2)) {
+		s += 2;
+		n -= 2;
+	}
+	if (!n || n > 253)
+		return -EINVAL;
+	for (p = s; ; p++) {
+		if (*p == '.' || !*p) {
+			/* the label is p - label .. p - 1 */
+			if (!label || p[-1] == '-' || *(p - label) == '-')
+				return -EINVAL;
+			if (!*p)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return -EINVAL;
+		if (++label > 63)
+			return -EINVAL;
+	}
+}
+
+int vec_grow(void *vecp, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *v, *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? 2 * *cap : 8;
+	if (ncap > SIZE_MAX / size)
+		return -ENOMEM;
+	/* memcpy: the caller's pointer has its own type, not void * */
+	memcpy(&v, vecp, sizeof(v));
+	nv = realloc(v, ncap * size);
+	if (!nv)
+		return -ENOMEM;
+	memcpy(vecp, &nv, sizeof(nv));
+	*cap = ncap;
 	return 0;
 }
 

@@ -41,6 +41,44 @@ int val_addr(const char *s, struct ast_addr *a, char **err);
 /* A port condition "n" or "n-m"; "0" means any port (0..65535). */
 int val_ports(const char *s, struct ast_ports *p, char **err);
 
+/*
+ * A time of day "hh:mm" or "hh:mm:ss" into seconds after midnight.  With
+ * `end`, "24:00" (the end of the day, 86400) is allowed too.  0 or -EINVAL.
+ */
+int val_tod(const char *s, int end, uint32_t *secs);
+
+/*
+ * A date and time "YYYYMMDD", "YYYYMMDDhhmmss" or "YYYYMMDDThhmmss" into
+ * the number YYYYMMDDhhmmss; a bare date means 00:00:00, or 23:59:59 with
+ * `end`.  Checks month lengths and leap years.  0 or -EINVAL.
+ */
+int val_datetime(const char *s, int end, uint64_t *out);
+
+/* Exactly `n` (<= 64) characters '0'/'1' into bits (bit i = s[i]).  0 or -EINVAL. */
+int val_mask(const char *s, size_t n, uint64_t *bits);
+
+/*
+ * A day of the week: a name ("Monday", "mon") or ISO 8601 number (1 =
+ * Monday .. 7 = Sunday).  Returns 0 (Sunday) .. 6 (Saturday), or -1.
+ */
+int val_weekday(const char *s);
+
+/* A month: a name ("January", "jan") or 1-12.  Returns 0..11, or -1. */
+int val_month(const char *s);
+
+/*
+ * A DNS host name (RFC 1123 labels, at most 253 characters), optionally
+ * "*.rest" when `wild`.  Returns 0 or -EINVAL.
+ */
+int val_hostname(const char *s, int wild);
+
+/*
+ * Make room for element `n` of the array at *vecp (any element type of
+ * `size` bytes; `vecp` is the address of the array pointer), doubling
+ * *cap as needed.  Returns 0 or -ENOMEM (the array is unchanged).
+ */
+int vec_grow(void *vecp, size_t *cap, size_t n, size_t size);
+
 /* Case-insensitive Levenshtein distance (saturates for very long words). */
 size_t edit_distance(const char *a, const char *b);
 

@@ -15,6 +15,8 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -54,7 +56,10 @@ struct attlsd {
 	struct zert *zert;
 	struct ring_buffer *rb;
 	struct ctl *ctl;
+	struct policy *policy;		/* parsed: recompiled when an
+					 * IpTimeCondition window changes */
 	struct attls_map_image img;	/* the installed policy */
+	int timer_fd;			/* next IpTimeCondition change */
 	int lock_fd;
 	char pid_path[PATH_MAX];
 };
@@ -101,7 +106,7 @@ static void usage(FILE *f)
  * returned as a malloc'ed string for a control-socket reply.
  */
 static int load_policy(const char *path, struct attls_map_image *img,
-		       int dump, char **diag_text)
+		       int dump, char **diag_text, struct policy **keep)
 {
 	struct policy_diags *diags = NULL;
 	struct policy *p = NULL;
@@ -131,11 +136,34 @@ static int load_policy(const char *path, struct attls_map_image *img,
 			  policy_diags_errors(diags));
 	else if (err)
 		log_warnx("%s: %s", path, strerror(-err));
+	if (!err && keep) {
+		*keep = p;
+		p = NULL;
+	}
 	policy_free(p);
 	policy_diags_free(diags);
 	if (err)
 		attls_map_image_free(img);
 	return err;
+}
+
+/* Arm d->timer_fd for the installed image's next window change. */
+static void arm_time_window_timer(struct attlsd *d)
+{
+	struct itimerspec its = {};
+	time_t now = time(NULL), next;
+
+	if (d->timer_fd < 0)
+		return;
+	next = attls_image_next_change(&d->img, now);
+	if (next > now) {
+		its.it_value.tv_sec = next;
+		log_debug("IpTimeCondition: next window change in %lld s",
+			  (long long)(next - now));
+	}
+	/* all-zero disarms: no IpTimeCondition in the policy */
+	if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL))
+		log_warn("IpTimeCondition timer");
 }
 
 /*
@@ -168,30 +196,62 @@ static int install_policy(struct attlsd *d, const struct attls_map_image *img)
 
 /* Install `img` and, on success, keep it as the installed policy
  * (taking its contents); on failure `img` is freed. */
-static int install_and_keep(struct attlsd *d, struct attls_map_image *img)
+static int install_and_keep(struct attlsd *d, struct attls_map_image *img,
+			    struct policy *p)
 {
 	int err = install_policy(d, img);
 
 	if (err) {
 		attls_map_image_free(img);
+		policy_free(p);
 		return err;
 	}
 	attls_map_image_free(&d->img);
 	d->img = *img;
 	memset(img, 0, sizeof(*img));
+	if (p) {
+		policy_free(d->policy);
+		d->policy = p;
+	}
+	arm_time_window_timer(d);
 	return 0;
+}
+
+/*
+ * IpTimeCondition: wake up when some rule's window opens or closes, then
+ * compile the same parsed policy for that instant and install it (rules
+ * out of their window have no clause, so they cannot match).
+ */
+static void time_window_tick(struct attlsd *d)
+{
+	struct attls_map_image img = {};
+	uint64_t expirations;
+	int err;
+
+	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+		return;
+	err = policy_compile_at(d->policy, &img, NULL, time(NULL));
+	if (!err)
+		err = install_and_keep(d, &img, NULL);
+	if (err)
+		log_warnx("IpTimeCondition change: installing the policy failed (%s); "
+			  "the previous rule set stays", strerror(-err));
+	else
+		log_info("IpTimeCondition: rule windows changed, generation %llu",
+			 (unsigned long long)dp_generation(d->dp));
 }
 
 /* SIGHUP and "attlsctl reload": on any error the old policy stays. */
 static int reload(struct attlsd *d, char **diag_text)
 {
 	struct attls_map_image img;
+	struct policy *p = NULL;
 	int err;
 
 	log_info("reloading %s", d->policy_path);
-	err = load_policy(d->policy_path, &img, 0, diag_text);
+	err = load_policy(d->policy_path, &img, 0, diag_text, &p);
 	if (!err)
-		err = install_and_keep(d, &img);
+		err = install_and_keep(d, &img, p);
 	if (err)
 		log_warnx("reload failed: the previous policy (generation %llu) "
 			  "stays in effect", (unsigned long long)dp_generation(d->dp));
@@ -446,7 +506,7 @@ static int guard(struct attlsd *d)
 	return 0;
 }
 
-static int run(struct attlsd *d, struct attls_map_image *img)
+static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 {
 	struct engine_cfg ecfg = {};
 	struct dp_opts dopts = {};
@@ -455,6 +515,7 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 	int sfd = -1, efd = -1, err, i, stop = 0;
 	unsigned c;
 
+	d->policy = p;		/* ours now, freed by teardown() */
 	err = check_own_cgroup(d);
 	if (err)
 		return err;
@@ -486,7 +547,10 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 	err = engine_create(&ecfg, &d->engine);
 	if (err)
 		return err;
-	err = install_and_keep(d, img);
+	d->timer_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer_fd < 0)
+		log_warn("timerfd: IpTimeCondition windows will not be followed");
+	err = install_and_keep(d, img, NULL);
 	if (err)
 		return err;
 	err = engine_start(d->engine);
@@ -552,6 +616,10 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 	epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(d->rb), &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(efd, EPOLL_CTL_ADD, ctl_fd(d->ctl), &ev);
+	if (d->timer_fd >= 0) {
+		ev.data.u32 = 3;
+		epoll_ctl(efd, EPOLL_CTL_ADD, d->timer_fd, &ev);
+	}
 
 	log_warnx("ready: policy %s, %u cgroup(s), zERT records in %s",
 		  d->policy_path, d->ncgroups, zert_path(d->zert));
@@ -567,6 +635,10 @@ static int run(struct attlsd *d, struct attls_map_image *img)
 			break;
 		}
 		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 3) {
+				time_window_tick(d);
+				continue;
+			}
 			if (evs[i].data.u32 == 2) {
 				ctl_serve(d->ctl);
 				continue;
@@ -605,6 +677,8 @@ static void teardown(struct attlsd *d)
 	if (d->engine)
 		engine_stop(d->engine);
 	ctl_close(d->ctl);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
 	ring_buffer__free(d->rb);
 	if (d->dp && (d->guard_only || d->stop_block)) {
 		/* fail closed: stay attached, with no policy */
@@ -616,6 +690,7 @@ static void teardown(struct attlsd *d)
 	} else {
 		dp_detach_and_free(d->dp);
 	}
+	policy_free(d->policy);
 	attls_map_image_free(&d->img);
 	engine_destroy(d->engine);
 	zert_close(d->zert);
@@ -646,8 +721,10 @@ int main(int argc, char **argv)
 		.keyring_root = ATTLS_DEFAULT_KEYRINGS,
 		.zert_dir = ATTLS_DEFAULT_ZERT,
 		.lock_fd = -1,
+		.timer_fd = -1,
 	};
 	struct attls_map_image img;
+	struct policy *pol = NULL;
 	int opt, err, cleanup = 0;
 	sigset_t mask;
 	char *end;
@@ -755,16 +832,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
-	if (load_policy(d.policy_path, &img, d.check_only && d.verbose, NULL))
+	if (load_policy(d.policy_path, &img, d.check_only && d.verbose, NULL, &pol))
 		return EXIT_FAILURE;
 	if (d.check_only) {
 		printf("configuration OK\n");
 		attls_map_image_free(&img);
+		policy_free(pol);
 		return EXIT_SUCCESS;
 	}
 	if (!d.ncgroups) {
 		fprintf(stderr, "attlsd: no --cgroup given: nothing to protect\n");
 		attls_map_image_free(&img);
+		policy_free(pol);
 		return EXIT_FAILURE;
 	}
 	if (geteuid() != 0)
@@ -781,7 +860,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	err = run(&d, &img);
+	err = run(&d, &img, pol);	/* takes img and pol */
 	attls_map_image_free(&img);
 	teardown(&d);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;
