@@ -60,6 +60,9 @@ static int rule_json(const struct attls_map_image *img, size_t id, size_t first,
 				a->env_index >= 0 && (size_t)a->env_index < img->nenvs ?
 				img->envs[a->env_index].name : NULL);
 	err = err ?: aj_add_u64(o, "trace", a->trace);
+	/* IpTimeCondition: outside its window a rule keeps no clause */
+	err = err ?: aj_add_bool(o, "in_effect", !a->time_inactive);
+	err = err ?: aj_add_bool(o, "time_condition", a->time.set != 0);
 	err = err ?: aj_add_str(o, "source", where);
 	if (err) {
 		json_object_put(clauses);
