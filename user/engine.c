@@ -4,12 +4,21 @@
  *
  * N threads, each with its own epoll set and its own listening sockets
  * (IPv4 on 127.0.0.1, IPv6 on [::1]) joined in one SO_REUSEPORT group per
- * family.  sk_lookup assigns a protected SYN to the group's first socket
- * (the one in attls_engine) and the kernel's reuseport selection spreads
- * the connections over the group, so every thread accepts and serves its
- * own connections without locks.  The listeners are bound to loopback so
- * nothing off the host can reach them directly; bpf_sk_assign() delivers
- * to them whatever address the SYN was for.
+ * family and direction.  sk_lookup assigns a protected SYN to the inbound
+ * group's first socket (the one in attls_engine) and the kernel's
+ * reuseport selection spreads the connections over the group, so every
+ * thread accepts and serves its own connections without locks.  The
+ * listeners are bound to loopback so nothing off the host can reach them
+ * directly; bpf_sk_assign() delivers to them whatever address the SYN was
+ * for.  The outbound groups are where cgroup/connect4/6 send protected
+ * applications' connect()s (attls_engine_addr).
+ *
+ * Fail closed: every socket that carries a protected connection has
+ * SO_LINGER {1, 0} from its creation (accepted ones inherit it from their
+ * listener), so when the engine dies the kernel closes them all with a
+ * reset: an application reading to end-of-file never takes a stream cut
+ * short for a complete one.  An orderly close restores the normal linger
+ * first (engine_close_graceful()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -47,6 +57,25 @@ void engine_rst_close(int fd)
 
 	if (fd < 0)
 		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+int engine_rst_on_death(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ? -errno : 0;
+}
+
+void engine_close_graceful(int fd)
+{
+	struct linger lg = { .l_onoff = 0, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	/* Queued data is sent, then FIN: nothing the partner is owed is
+	 * discarded. */
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 }
@@ -110,7 +139,7 @@ static void timer_tick(struct engine_thread *t)
  * Listening socket of a reuseport group.  port 0 binds the group's first
  * socket; the others join it on the port the first one got.
  */
-static int listener_open(int family, uint16_t *port)
+static int listener_open(int family, int outbound, uint16_t *port)
 {
 	struct sockaddr_storage ss = {};
 	socklen_t len;
@@ -142,6 +171,9 @@ static int listener_open(int family, uint16_t *port)
 	/* Nagle is inherited by accepted sockets: off for TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
 		goto fail;
+	/* So is SO_LINGER {1, 0}: a dying engine resets them (fail closed). */
+	if (engine_rst_on_death(fd))
+		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, len))
 		goto fail;
 	if (listen(fd, SOMAXCONN))
@@ -154,8 +186,9 @@ static int listener_open(int family, uint16_t *port)
 	 * application restart while connections are open or within 60 s).
 	 * Set after listen(): only the children need it, and bind(port 0)
 	 * above must not pick a port shared with other reusing sockets.
+	 * Outbound listeners' children keep the listener's own port.
 	 */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+	if (!outbound && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		goto fail;
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
@@ -182,43 +215,53 @@ static void listeners_close(struct engine_thread *t)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ENGINE_NLSN; i++) {
 		if (t->lsn[i] >= 0)
 			close(t->lsn[i]);
 		t->lsn[i] = -1;
 	}
 }
 
+/*
+ * The listener groups, by ATTLS_ENGINE_* slot: inbound IPv4/IPv6, then
+ * outbound IPv4/IPv6 (only with an attls_out map).  No IPv6 on the host:
+ * no IPv6 groups, and IPv6 connections are never steered to a listener
+ * that cannot exist.
+ */
 static int listeners_open(struct engine *e)
 {
-	static const int fams[2] = { AF_INET, AF_INET6 };
 	uint16_t port;
 	unsigned i;
-	int f, fd;
+	int slot, fd, v6, out, no_v6 = 0;
 
-	for (f = 0; f < 2; f++) {
+	for (slot = 0; slot < ENGINE_NLSN; slot++) {
+		v6 = slot == ATTLS_ENGINE_LSN_V6 || slot == ATTLS_ENGINE_OUT_V6;
+		out = slot == ATTLS_ENGINE_OUT_V4 || slot == ATTLS_ENGINE_OUT_V6;
+		if ((out && e->out_fd < 0) || (v6 && no_v6))
+			continue;
 		port = 0;
 		for (i = 0; i < e->nthreads; i++) {
-			fd = listener_open(fams[f], &port);
-			if (fd < 0 && f == 1 && i == 0 &&
+			fd = listener_open(v6 ? AF_INET6 : AF_INET, out, &port);
+			if (fd < 0 && v6 && i == 0 &&
 			    (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL)) {
-				/* No IPv6 here: IPv6 SYNs are not steered to a
-				 * listener that cannot exist. */
 				log_warnx("engine: no IPv6 listener: %s",
 					  strerror(-fd));
+				no_v6 = 1;
 				break;
 			}
 			if (fd < 0) {
-				log_warnx("engine: %s listener on port %u: %s",
-					  f ? "IPv6" : "IPv4", port,
+				log_warnx("engine: %s %s listener on port %u: %s",
+					  out ? "outbound" : "inbound",
+					  v6 ? "IPv6" : "IPv4", port,
 					  strerror(-fd));
 				return fd;
 			}
-			e->threads[i].lsn[f] = fd;
+			e->threads[i].lsn[slot] = fd;
 		}
-		if (e->nthreads && e->threads[0].lsn[f] >= 0)
-			log_info("engine: %u %s listener(s) on %s:%u", e->nthreads,
-				 f ? "IPv6" : "IPv4", f ? "[::1]" : "127.0.0.1",
+		if (e->nthreads && e->threads[0].lsn[slot] >= 0)
+			log_info("engine: %u %s %s listener(s) on %s:%u",
+				 e->nthreads, out ? "outbound" : "inbound",
+				 v6 ? "IPv6" : "IPv4", v6 ? "[::1]" : "127.0.0.1",
 				 port);
 	}
 	return 0;
@@ -227,8 +270,13 @@ static int listeners_open(struct engine *e)
 /* Every descriptor -1: thread_fini() is safe on any thread from here on. */
 static void thread_preinit(struct engine_thread *t)
 {
-	t->lsn[0] = t->lsn[1] = -1;
+	int i;
+
+	for (i = 0; i < ENGINE_NLSN; i++)
+		t->lsn[i] = -1;
 	t->epfd = t->wakefd = t->timerfd = t->spare_fd = t->gc_timerfd = -1;
+	pthread_mutex_init(&t->snap_lock, NULL);
+	pthread_cond_init(&t->snap_cond, NULL);
 	LIST_INIT(&t->conns);
 	LIST_INIT(&t->timed);
 	LIST_INIT(&t->dead);
@@ -241,6 +289,9 @@ static int thread_init(struct engine *e, struct engine_thread *t, unsigned idx)
 
 	t->e = e;
 	t->idx = idx;
+	t->hop_rng = (uint32_t)engine_now_ns() ^ (idx + 1) * 0x9E3779B9u;
+	if (!t->hop_rng)
+		t->hop_rng = 1;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0)
 		return -errno;
@@ -259,7 +310,7 @@ static int thread_init(struct engine *e, struct engine_thread *t, unsigned idx)
 	ev.data.ptr = &t->timer_ref;
 	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->timerfd, &ev))
 		return -errno;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < ENGINE_NLSN; i++) {
 		t->lsn_ref[i].kind = EP_LISTEN;
 		t->lsn_ref[i].idx = i;
 	}
@@ -298,6 +349,70 @@ static void thread_fini(struct engine_thread *t)
 	if (t->epfd >= 0)
 		close(t->epfd);
 	t->epfd = t->wakefd = t->timerfd = t->spare_fd = t->gc_timerfd = -1;
+	free(t->snap);
+	t->snap = NULL;
+}
+
+/*
+ * The hop ports (engine_conn.c picks them itself): this network
+ * namespace's ip_local_port_range and ip_local_reserved_ports.
+ */
+static void hop_ports_init(struct engine *e)
+{
+	unsigned lo = 32768, hi = 60999, a, b;
+	char buf[4096], *p, *end;
+	FILE *f;
+
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (f) {
+		if (fscanf(f, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+			lo = a;
+			hi = b;
+		}
+		fclose(f);
+	}
+	e->hop_port_lo = (uint16_t)lo;
+	e->hop_port_hi = (uint16_t)hi;
+	f = fopen("/proc/sys/net/ipv4/ip_local_reserved_ports", "re");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f)) {
+		/* "1000,2000-2010" */
+		for (p = buf; *p && *p != '\n'; p = *end ? end + 1 : end) {
+			a = (unsigned)strtoul(p, &end, 10);
+			b = *end == '-' ? (unsigned)strtoul(end + 1, &end, 10) : a;
+			if (end == p)
+				break;
+			for (; a <= b && a <= 65535; a++)
+				e->hop_reserved[a / 64] |= 1ull << (a % 64);
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * Every protected connection holds two descriptors (wire + hop).  The
+ * usual soft RLIMIT_NOFILE of 1024 (systemd's default for services) caps
+ * the engine at about 500 connections and resets the rest with EMFILE
+ * (measured: 481 of 1,000 idle connections; docs/benchmarks.md).  Raising
+ * the soft limit up to the hard limit needs no privilege.
+ */
+static void nofile_raise(void)
+{
+	struct rlimit rl;
+	rlim_t old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_warn("engine: raising RLIMIT_NOFILE from %llu",
+			 (unsigned long long)old);
+	else
+		log_info("engine: RLIMIT_NOFILE %llu -> %llu (two descriptors per "
+			 "connection)", (unsigned long long)old,
+			 (unsigned long long)rl.rlim_cur);
 }
 
 int engine_create(const struct engine_cfg *cfg, struct engine **out)
@@ -318,6 +433,7 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	LIST_INIT(&e->gens);
 	e->steer_fd = cfg->steer_map_fd;
 	e->hop_fd = cfg->hop_map_fd;
+	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
 	e->zert = cfg->zert;
 	e->bufsize = cfg->bufsize ? cfg->bufsize : ENGINE_DEFAULT_BUFSIZE;
 	if (e->bufsize < ENGINE_MIN_BUFSIZE)
@@ -345,6 +461,8 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	atomic_init(&e->next_conn_id,
 		    ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 12);
 
+	hop_ports_init(e);
+	nofile_raise();
 	e->threads = calloc(e->nthreads, sizeof(*e->threads));
 	if (!e->threads) {
 		e->nthreads = 0;
@@ -387,13 +505,31 @@ int engine_listener_fd(const struct engine *e, int family)
 	       -EAFNOSUPPORT;
 }
 
+int engine_out_listener_fd(const struct engine *e, int family)
+{
+	int idx;
+
+	if (!e || !e->nthreads)
+		return -EINVAL;
+	if (family == ATTLS_AF_INET)
+		idx = ATTLS_ENGINE_OUT_V4;
+	else if (family == ATTLS_AF_INET6)
+		idx = ATTLS_ENGINE_OUT_V6;
+	else
+		return -EAFNOSUPPORT;
+	return e->threads[0].lsn[idx] >= 0 ? e->threads[0].lsn[idx] :
+	       -EAFNOSUPPORT;
+}
+
 /*
  * accept() until the backlog is empty or a batch is done.  On EMFILE the
  * spare descriptor is given up to take the connection and reset it, so a
  * level-triggered listener does not spin on a queue it cannot drain.
  */
-static void thread_accept(struct engine_thread *t, int lfd)
+static void thread_accept(struct engine_thread *t, int slot)
 {
+	int out = slot == ATTLS_ENGINE_OUT_V4 || slot == ATTLS_ENGINE_OUT_V6;
+	int lfd = t->lsn[slot];
 	struct sockaddr_storage ra;
 	socklen_t ralen;
 	int i, fd;
@@ -406,7 +542,10 @@ static void thread_accept(struct engine_thread *t, int lfd)
 		fd = accept4(lfd, (struct sockaddr *)&ra, &ralen,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			conn_accept(t, fd, &ra);
+			if (out)
+				conn_accept_out(t, fd, &ra);
+			else
+				conn_accept(t, fd, &ra);
 			continue;
 		}
 		switch (errno) {
@@ -454,10 +593,17 @@ static void *thread_main(void *arg)
 			ref = evs[i].data.ptr;
 			switch (ref->kind) {
 			case EP_LISTEN:
-				thread_accept(t, t->lsn[ref->idx]);
+				thread_accept(t, ref->idx);
 				break;
-			case EP_WAKE:
+			case EP_WAKE: {
+				uint64_t v;
+
+				/* engine_stop() or engine_conn_list() */
+				if (read(t->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn("engine thread %u: wakefd", t->idx);
+				conn_snapshot_serve(t);
 				break;
+			}
 			case EP_TIMER:
 				timer_tick(t);
 				break;
@@ -492,7 +638,7 @@ int engine_start(struct engine *e)
 	if (!e || e->running)
 		return -EINVAL;
 	for (i = 0; i < e->nthreads; i++) {
-		for (f = 0; f < 2; f++) {
+		for (f = 0; f < ENGINE_NLSN; f++) {
 			if (e->threads[i].lsn[f] < 0)
 				continue;
 			ev.data.ptr = &e->threads[i].lsn_ref[f];
@@ -559,6 +705,63 @@ void engine_stop(struct engine *e)
 	e->running = 0;
 }
 
+int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n)
+{
+	struct zert_conn *all = NULL, *tmp;
+	struct timespec deadline;
+	uint64_t one = 1;
+	size_t total = 0;
+	unsigned i;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (atomic_load(&e->stopping))
+		return -ESHUTDOWN;
+	for (i = 0; i < e->nthreads; i++) {
+		struct engine_thread *t = &e->threads[i];
+
+		pthread_mutex_lock(&t->snap_lock);
+		t->snap_pending = 1;
+		pthread_mutex_unlock(&t->snap_lock);
+		if (write(t->wakefd, &one, sizeof(one)) < 0)
+			log_warn("engine thread %u: wakefd", i);
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	for (i = 0; i < e->nthreads; i++) {
+		struct engine_thread *t = &e->threads[i];
+
+		pthread_mutex_lock(&t->snap_lock);
+		while (t->snap_pending && !err)
+			if (pthread_cond_timedwait(&t->snap_cond, &t->snap_lock,
+						   &deadline) == ETIMEDOUT)
+				err = -ETIMEDOUT;
+		if (!err && t->nsnap) {
+			tmp = realloc(all, (total + t->nsnap) * sizeof(*all));
+			if (tmp) {
+				all = tmp;
+				memcpy(all + total, t->snap, t->nsnap * sizeof(*all));
+				total += t->nsnap;
+			} else {
+				err = -ENOMEM;
+			}
+		}
+		free(t->snap);
+		t->snap = NULL;
+		t->nsnap = 0;
+		t->snap_pending = 0;
+		pthread_mutex_unlock(&t->snap_lock);
+	}
+	if (err) {
+		free(all);
+		return err;
+	}
+	*out = all;
+	*n = total;
+	return 0;
+}
+
 void engine_destroy(struct engine *e)
 {
 	unsigned i;
@@ -566,8 +769,11 @@ void engine_destroy(struct engine *e)
 	if (!e)
 		return;
 	engine_stop(e);
-	for (i = 0; e->threads && i < e->nthreads; i++)
+	for (i = 0; e->threads && i < e->nthreads; i++) {
 		thread_fini(&e->threads[i]);
+		pthread_cond_destroy(&e->threads[i].snap_cond);
+		pthread_mutex_destroy(&e->threads[i].snap_lock);
+	}
 	free(e->threads);
 	engine_steer_gc_free(e);
 	engine_gens_free(e);

@@ -2,12 +2,18 @@
 /*
  * engine.h - the TLS engine: owns every protected wire connection.
  *
- * The kernel hands protected SYNs to the engine's listeners (sk_lookup +
- * bpf_sk_assign); the engine accepts, looks up the steering decision in
- * attls_steer, does the TLS handshake with OpenSSL on the wire socket and
- * connects to the application's listener from a local endpoint it first
- * registers in attls_hop (so sk_lookup lets that SYN through and
- * getpeername() shows the application the real client).
+ * Inbound: the kernel hands protected SYNs to the engine's listeners
+ * (sk_lookup + bpf_sk_assign); the engine accepts, looks up the steering
+ * decision in attls_steer, does the TLS server handshake with OpenSSL on
+ * the wire socket and connects to the application's listener from a local
+ * endpoint it first registers in attls_hop (so sk_lookup lets that SYN
+ * through and getpeername() shows the application the real client).
+ *
+ * Outbound: cgroup/connect4/6 send a protected application's connect() to
+ * the engine's outbound listeners; the engine accepts, finds the original
+ * destination in attls_out (keyed by the application's local endpoint),
+ * connects to it, writes its own local address back for getsockname()
+ * and does the TLS client handshake.
  */
 #ifndef ATTLS_ENGINE_H
 #define ATTLS_ENGINE_H
@@ -19,11 +25,15 @@
 
 struct engine;
 struct zert;
+struct zert_conn;
 
 struct engine_cfg {
 	const char *keyring_root;	/* KEYRING_ROOT (keyring.h) */
 	int steer_map_fd;		/* attls_steer */
 	int hop_map_fd;			/* attls_hop */
+	int out_map_fd;			/* attls_out; 0 or negative: no outbound
+					 * listeners (Direction Outbound rules
+					 * then fail their connect()s) */
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */
@@ -47,11 +57,27 @@ int engine_install_policy(struct engine *e, const struct attls_map_image *img,
  * -EAFNOSUPPORT when there is none of that family (IPv6 disabled). */
 int engine_listener_fd(const struct engine *e, int family);
 
+/*
+ * Outbound listening socket for ATTLS_AF_INET / ATTLS_AF_INET6, for the
+ * SOCKMAP slots ATTLS_ENGINE_OUT_V4/_V6 (dp_set_engine_listener() also
+ * publishes its address in attls_engine_addr); -EAFNOSUPPORT when there is
+ * none of that family (IPv6 disabled, or no engine_cfg.out_map_fd).
+ */
+int engine_out_listener_fd(const struct engine *e, int family);
+
 /* Start the event-loop threads.  Returns 0 or a negative errno. */
 int engine_start(struct engine *e);
 
 /* Stop serving: close listeners, reset every open connection, join threads. */
 void engine_stop(struct engine *e);
+
+/*
+ * A snapshot of every open connection (attlsctl conn): each engine thread
+ * copies its own connections when asked, so the data path takes no lock.
+ * *out (malloc'ed, free() it) gets *n records; tls.protocol is empty while
+ * the handshake is in progress.  0, -ETIMEDOUT, -ENOMEM or -ESHUTDOWN.
+ */
+int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n);
 
 void engine_destroy(struct engine *e);
 

@@ -3,13 +3,30 @@
  * engine_conn.c - one protected connection: steering lookup, the hop to
  * the application, the TLS server handshake and the relay.
  *
- *   client ==TLS== wire socket [engine] hop socket --cleartext-- application
+ *   partner ==TLS== wire socket [engine] hop socket --cleartext-- application
  *
- * The wire socket is the real connection (accepted from the engine's
- * listener after sk_lookup steered its SYN there); the hop socket is the
- * engine's own loopback connection to the application's listener, from an
- * endpoint registered in attls_hop first, so sk_lookup lets it through and
- * the application's getpeername()/accept() show the real client.
+ * Inbound, the wire socket is the real connection (accepted from the
+ * engine's listener after sk_lookup steered its SYN there); the hop socket
+ * is the engine's own loopback connection to the application's listener,
+ * from an endpoint registered in attls_hop first, so sk_lookup lets it
+ * through and the application's getpeername()/accept() show the real
+ * client.
+ *
+ * Outbound, the hop socket is the application's own connect(), which
+ * cgroup/connect4/6 sent to the engine's outbound listener; attls_out
+ * (keyed by the application's local endpoint) holds the original
+ * destination, and the wire socket is the engine's connection to it.  The
+ * engine writes the wire's local address back into attls_out as soon as
+ * the kernel has chosen it (connect() in progress), so getsockname()
+ * shows the application the address the partner sees.  A destination that
+ * refuses, is unreachable or does not answer within HandshakeTimeout gets
+ * the application reset (RC 5118): connect() itself has already succeeded
+ * when the engine learns of the failure.
+ *
+ * The TLS role follows HandshakeRole, not the direction: a Client
+ * environment sends SNI, verifies the server's certificate against the
+ * key ring's CA certificates (and HostReferenceIdDNS), and sends our
+ * certificate when asked.
  *
  * Both sockets are edge-triggered in the thread's epoll set.  Every event
  * runs conn_pump(), which repeats all four transfers (hop -> a2w -> TLS ->
@@ -33,10 +50,12 @@
  *               cannot mistake the truncated stream for a complete one.
  *   reset or error on one side -> reset on the other.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,6 +71,7 @@
 #include <bpf/bpf.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "../bpf/attls_tuple.h"
 #include "addr.h"
@@ -90,6 +110,8 @@ struct conn {
 	const struct attls_env_cfg *env;	/* in gen */
 	struct attls_flow wire;
 	struct attls_endpoint hop_key;
+	struct attls_endpoint out_key;	/* outbound: the attls_out entry */
+	uint64_t out_cookie;		/* its application socket cookie */
 	struct attls_owner owner;
 	uint32_t rule_id;
 	struct rbuf a2w;		/* application -> wire, cleartext */
@@ -118,6 +140,14 @@ struct conn {
 	unsigned hop_shut:1;		/* shutdown(hop, SHUT_WR) done */
 	unsigned truncated:1;		/* partner FIN without close_notify */
 	unsigned lingering:1;		/* reset waits for the hop queue */
+	unsigned outbound:1;		/* the application connect()ed */
+	unsigned out_registered:1;	/* out_key is ours to delete */
+	unsigned wire_connecting:1;	/* outbound connect() in progress */
+	unsigned tls_client:1;		/* HandshakeRole Client */
+	unsigned cert_requested:1;	/* client: the server asked for ours */
+	int fail_rc;			/* set by a callback: conn_set_fail() */
+	char fail_cause[192];
+	char peer_user[33];		/* SAFCheck: the client's local user */
 	char user[33];
 	char desc[320];			/* "CONNID: ... RULE: r" for messages */
 };
@@ -280,7 +310,7 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 	z->conn_id = c->id;
 	z->start_ns = c->start_ns;
 	z->wire = c->wire;
-	z->direction = ATTLS_RF_INBOUND;
+	z->direction = c->outbound ? ATTLS_RF_OUTBOUND : ATTLS_RF_INBOUND;
 	z->owner = c->owner;
 	if (c->act) {
 		memcpy(z->rule, c->act->rule_name, sizeof(z->rule));
@@ -292,6 +322,24 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 		z->tls = *c->tls;
 	z->bytes_in = c->bytes_in;
 	z->bytes_out = c->bytes_out;
+}
+
+/*
+ * Outbound: delete the application's attls_out entry, but only if it is
+ * still ours (same socket cookie): its port may already carry a new
+ * connection with an entry of its own.
+ */
+static void conn_out_forget(struct conn *c)
+{
+	struct engine *e = c->t->e;
+	struct attls_out_val v;
+
+	c->out_registered = 0;
+	if (bpf_map_lookup_elem(e->out_fd, &c->out_key, &v) ||
+	    v.cookie != c->out_cookie)
+		return;
+	if (bpf_map_delete_elem(e->out_fd, &c->out_key) && errno != ENOENT)
+		log_warn("%s: deleting its attls_out entry", c->desc);
 }
 
 /*
@@ -323,18 +371,23 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	}
 	if (c->hop_registered && bpf_map_delete_elem(e->hop_fd, &c->hop_key))
 		log_warn("%s: deleting its attls_hop entry", c->desc);
-	engine_tomb_add(c->t, &c->wire);
+	if (c->out_registered)
+		conn_out_forget(c);
+	if (!c->outbound)
+		engine_tomb_add(c->t, &c->wire);
+	/* Both sockets have SO_LINGER {1, 0} (fail closed): an orderly close
+	 * restores the normal linger first. */
 	if (c->hop_fd >= 0) {
 		if (hop_rst)
 			engine_rst_close(c->hop_fd);
 		else
-			close(c->hop_fd);
+			engine_close_graceful(c->hop_fd);
 	}
 	if (c->wire_fd >= 0) {
 		if (wire_rst)
 			engine_rst_close(c->wire_fd);
 		else
-			close(c->wire_fd);
+			engine_close_graceful(c->wire_fd);
 	}
 	c->hop_fd = c->wire_fd = -1;
 	SSL_free(c->ssl);
@@ -350,6 +403,30 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	if (rc && rc != ATTLS_RC_ENGINE_STOP)
 		atomic_fetch_add(&e->n_failed, 1);
 	LIST_INSERT_HEAD(&c->t->dead, c, link);
+}
+
+void conn_snapshot_serve(struct engine_thread *t)
+{
+	struct zert_conn *snap = NULL;
+	struct conn *c;
+	size_t n = 0, i = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	if (!t->snap_pending)
+		goto unlock;
+	LIST_FOREACH(c, &t->conns, link)
+		n++;
+	snap = n ? calloc(n, sizeof(*snap)) : NULL;
+	if (snap) {
+		LIST_FOREACH(c, &t->conns, link)
+			conn_zert_fill(c, &snap[i++]);
+	}
+	t->snap = snap;
+	t->nsnap = snap ? n : 0;
+	t->snap_pending = 0;
+	pthread_cond_broadcast(&t->snap_cond);
+unlock:
+	pthread_mutex_unlock(&t->snap_lock);
 }
 
 void conn_reap(struct engine_thread *t)
@@ -371,10 +448,15 @@ static void conn_ssl_fail(struct conn *c, const char *event, int ssl_err,
 
 	rc = attls_rc_from_ssl(c->ssl, ssl_err, sys_errno, c->hs_done);
 	attls_ssl_cause(c->ssl, ssl_err, sys_errno, cause, sizeof(cause));
-	if (rc == ATTLS_RC_PEER_RESET || rc == ATTLS_RC_PEER_CLOSED)
+	if (c->fail_rc) {
+		/* A callback of ours refused (SNI, SAFCheck): its reason. */
+		rc = c->fail_rc;
+		conn_err(c, rc, event, "%s (%s)", c->fail_cause, cause);
+	} else if (rc == ATTLS_RC_PEER_RESET || rc == ATTLS_RC_PEER_CLOSED) {
 		conn_event_log(c, rc, event, "%s", cause);
-	else
+	} else {
 		conn_err(c, rc, event, "%s", cause);
+	}
 	attls_ssl_drain(c->desc, event);
 	/*
 	 * A failed handshake closes the wire gracefully so the alert
@@ -398,24 +480,41 @@ static void conn_app_reset(struct conn *c, int err)
 	conn_close(c, 1, 1, ATTLS_RC_APPL_RESET);
 }
 
+/*
+ * The per-connection informational lines (ATTLS1281I map, ATTLS1283I
+ * handshake complete) follow the rule's AT-TLS Trace, as on z/OS: Trace
+ * bit 4 (Info) or 8 (Event) shows them; the default Trace 2 (errors to
+ * syslog) does not.  Writing both lines for every connection (stderr and
+ * syslog) took 9 of the engine's 74 syscalls per full handshake
+ * (docs/benchmarks.md).
+ */
+static int conn_trace_info(const struct conn *c)
+{
+	return c->act && (c->act->trace & (4 | 8)) &&
+	       log_get_level() >= LOG_LVL_INFO;
+}
+
 static void conn_established(struct conn *c)
 {
 	struct engine *e = c->t->e;
 	struct zert_tls info, *tls = &info;
 	struct zert_conn *z;
 
-	if (!e->zert && log_get_level() < LOG_LVL_INFO)
+	if (!e->zert && !conn_trace_info(c))
 		return;
 	if (e->zert) {
 		c->tls = malloc(sizeof(*c->tls));
 		if (c->tls)
 			tls = c->tls;
 	}
-	tlsinfo_fill(c->ssl, 1, "server", tls);
-	log_info("ATTLS1283I TTLS Event RC: 0 Initial Handshake %s: %s %s %s%s",
-		 c->desc, tls->protocol, tls->cipher_iana,
-		 tls->group[0] ? tls->group : "-",
-		 tls->resumed ? " resumed" : "");
+	tlsinfo_fill(c->ssl, !c->tls_client, c->tls_client ? c->cert_requested : 1,
+		     tls);
+	snprintf(tls->peer_user, sizeof(tls->peer_user), "%s", c->peer_user);
+	if (conn_trace_info(c))
+		log_info("ATTLS1283I TTLS Event RC: 0 Initial Handshake %s: %s %s %s%s",
+			 c->desc, tls->protocol, tls->cipher_iana,
+			 tls->group[0] ? tls->group : "-",
+			 tls->resumed ? " resumed" : "");
 	if (!e->zert)
 		return;
 	z = malloc(sizeof(*z));
@@ -449,6 +548,31 @@ static int ssl_wait(struct conn *c, int ssl_err, int *want)
 		return 0;
 	}
 	*want = ssl_err;
+	return 1;
+}
+
+/* Outbound: the connection to the original destination is up, or not. */
+static int conn_wire_connected(struct conn *c)
+{
+	char ra[ATTLS_ADDRSTRLEN];
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (getsockopt(c->wire_fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		soerr = errno;
+	if (soerr) {
+		conn_err(c, ATTLS_RC_PARTNER_CONNECT, "Connection Init",
+			 "connect to %s..%u: %s; application reset",
+			 attls_addr_str(c->wire.raddr, ra, sizeof(ra)),
+			 c->wire.rport, strerror(soerr));
+		conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
+		return 0;
+	}
+	c->wire_connecting = 0;
+	c->wire_rd = c->wire_wr = 1;
+	/* Without HandshakeTimeout only the connect had a deadline. */
+	if (!c->env->handshake_timeout)
+		conn_timed_del(c);
 	return 1;
 }
 
@@ -508,11 +632,36 @@ static int conn_peek(struct conn *c)
 	return 1;
 }
 
+/*
+ * Client with ClientHandshakeSNIMatch Required: the server must have
+ * acknowledged our name (OpenSSL records an acknowledged name in the new
+ * session).  0, or -1 after closing the connection.
+ */
+static int conn_sni_acked(struct conn *c)
+{
+	const SSL_SESSION *sess;
+
+	if (!c->tls_client || c->env->client_sni == ATTLS_FN_OFF ||
+	    c->env->client_sni_match != ATTLS_FN_REQUIRED ||
+	    !c->env->client_sni_name[0] || SSL_session_reused(c->ssl))
+		return 0;
+	sess = SSL_get_session(c->ssl);
+	if (sess && SSL_SESSION_get0_hostname(sess))
+		return 0;
+	conn_err(c, ATTLS_RC_SNI, "Initial Handshake",
+		 "the server did not acknowledge the server name %s "
+		 "(ClientHandshakeSNIMatch Required)", c->env->client_sni_name);
+	conn_close(c, 1, 1, ATTLS_RC_SNI);
+	return -1;
+}
+
 static int conn_handshake(struct conn *c)
 {
 	int r, sys, se;
 
-	if (!c->peeked) {
+	if (c->wire_connecting)
+		return 0;
+	if (!c->tls_client && !c->peeked) {
 		if (!c->wire_rd || !conn_peek(c))
 			return 0;
 	}
@@ -525,6 +674,8 @@ static int conn_handshake(struct conn *c)
 		c->hs_done = 1;
 		c->hs_want = 0;
 		conn_timed_del(c);
+		if (conn_sni_acked(c))
+			return 0;
 		conn_established(c);
 		return 1;
 	}
@@ -774,6 +925,8 @@ static void conn_pump(struct conn *c)
 		progress = 0;
 		if (c->hop_connecting && (c->hop_rd || c->hop_wr))
 			progress |= conn_hop_connected(c);
+		if (!c->dead && c->wire_connecting && (c->wire_rd || c->wire_wr))
+			progress |= conn_wire_connected(c);
 		if (!c->dead && !c->hs_done)
 			progress |= conn_handshake(c);
 		if (!c->dead)
@@ -859,6 +1012,19 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 		}
 		if (c->hs_done || now < c->deadline_ns)
 			continue;
+		if (c->wire_connecting) {
+			char ra[ATTLS_ADDRSTRLEN];
+
+			conn_err(c, ATTLS_RC_PARTNER_CONNECT, "Connection Init",
+				 "no connection to %s..%u within %llu s; "
+				 "application reset",
+				 attls_addr_str(c->wire.raddr, ra, sizeof(ra)),
+				 c->wire.rport, c->env->handshake_timeout ?
+				 (unsigned long long)c->env->handshake_timeout :
+				 ENGINE_CONNECT_TIMEOUT_NS / 1000000000ull);
+			conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
+			continue;
+		}
 		conn_err(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Initial Handshake",
 			 "no complete handshake within HandshakeTimeout %u s "
 			 "(fix: check the partner, or raise HandshakeTimeout in "
@@ -884,26 +1050,85 @@ void conn_abort_all(struct engine_thread *t, int rc)
 		log_info("engine thread %u: %u connection(s) reset", t->idx, n);
 }
 
+/*
+ * ClientAuthType SAFCheck: the verified client certificate x must map to
+ * an existing local user through KEYRING_ROOT/certmap.  1 accept, 0 reject.
+ */
+static int conn_safcheck(struct conn *c, X509 *x, X509_STORE_CTX *store)
+{
+	struct passwd pw, *pwp = NULL;
+	char user[33], fp[65], cause[192], pwbuf[1024];
+	struct zert_cert d;
+
+	if (keyring_certmap_find(c->gen->certmap, x, user, sizeof(user))) {
+		tlsinfo_sha256(x, fp);
+		snprintf(cause, sizeof(cause), "the client certificate (sha256 "
+			 "%.64s) is not in the SAFCheck certificate map", fp);
+	} else if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwp) || !pwp) {
+		snprintf(cause, sizeof(cause), "the client certificate maps to "
+			 "user %.32s, who does not exist", user);
+	} else {
+		snprintf(c->peer_user, sizeof(c->peer_user), "%s", user);
+		tlsinfo_cert(x, &d);
+		log_info("ATTLS1283I TTLS Event RC: 0 Initial Handshake %s: client "
+			 "certificate %s (sha256 %s) mapped to user %s (SAFCheck)",
+			 c->desc, d.subject, d.sha256, user);
+		return 1;	/* accept */
+	}
+	conn_set_fail(c->ssl, ATTLS_RC_CERT_UNMAPPED, cause);
+	X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+	return 0;	/* reject */
+}
+
 int conn_verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
 					      SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(store);
-	char subject[256] = "?";
+	char subject[256] = "?", ref[ATTLS_HOST_LEN + 32] = "";
 	int err = X509_STORE_CTX_get_error(store);
+	int depth = X509_STORE_CTX_get_error_depth(store);
 
-	if (ok)
+	if (ok) {
+		if (c && c->env && depth == 0 && x &&
+		    c->env->role == ATTLS_ROLE_SERVER_CLIENTAUTH &&
+		    c->env->client_auth == ATTLS_CLIENT_AUTH_SAFCHECK)
+			return conn_safcheck(c, x, store);
 		return 1;	/* accept */
+	}
 	if (x)
 		X509_NAME_oneline(X509_get_subject_name(x), subject,
 				  sizeof(subject));
+	if (c && c->env && (err == X509_V_ERR_HOSTNAME_MISMATCH ||
+			    err == X509_V_ERR_IP_ADDRESS_MISMATCH))
+		snprintf(ref, sizeof(ref), " (HostReferenceIdDNS %s)",
+			 c->env->host_ref_dns);
 	log_warnx("ATTLS1286E TTLS Error RC: %d Initial Handshake %s: partner "
-		  "certificate rejected at depth %d: %s: %s",
-		  attls_rc_from_verify(err), c ? c->desc : "",
-		  X509_STORE_CTX_get_error_depth(store),
-		  X509_verify_cert_error_string(err), subject);
+		  "certificate rejected at depth %d: %s%s: %s",
+		  attls_rc_from_verify(err), c ? c->desc : "", depth,
+		  X509_verify_cert_error_string(err), ref, subject);
 	return 0;	/* reject */
+}
+
+int conn_client_cert_cb(SSL *ssl, void *arg)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+
+	(void)arg;
+	if (c)
+		c->cert_requested = 1;
+	return 1;	/* go on, with the certificate the context has */
+}
+
+void conn_set_fail(SSL *ssl, int rc, const char *cause)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+
+	if (!c)
+		return;
+	c->fail_rc = rc;
+	snprintf(c->fail_cause, sizeof(c->fail_cause), "%s", cause);
 }
 
 /* ---- accept ----------------------------------------------------------- */
@@ -913,51 +1138,117 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
  * client dialled) on a free port, registered in attls_hop before its SYN
  * leaves, then connected to the application's listener, which is the
  * wire's local address and port.
+ *
+ * The port is picked here, not by bind(addr, 0).  The hop is the active
+ * closer whenever the client closes first, so it leaves a TIME_WAIT
+ * socket for 60 s, and bind(addr, 0) refuses every port that has one on
+ * `addr`, whatever its peer: once about half of ip_local_port_range is in
+ * TIME_WAIT, each bind() walks the whole range under the bind-hash locks
+ * (measured: 1,900 handshakes/s fell to 100/s after 30 s of load, 9 ms of
+ * engine CPU per connection; docs/benchmarks.md).  So every hop socket
+ * has SO_REUSEPORT (its TIME_WAIT remains inherit it) and binds a random
+ * port of the range explicitly: a TIME_WAIT socket with SO_REUSEPORT does
+ * not conflict with that, while a live socket of another user still does,
+ * so no unprivileged process can share a live hop's endpoint.  The
+ * attls_hop entry is created with BPF_NOEXIST, so two hops never share an
+ * endpoint either; connect() fails with EADDRNOTAVAIL if the very 4-tuple
+ * is still in TIME_WAIT and cannot be reused (net.ipv4.tcp_tw_reuse):
+ * another port is tried.  After ENGINE_HOP_TRIES, bind(addr, 0) as before.
  */
-static int conn_hop_open(struct conn *c, const struct sockaddr_storage *la,
-			 socklen_t lalen)
+static int hop_try(struct conn *c, const struct sockaddr_storage *la,
+		   socklen_t lalen, uint16_t pick)
 {
 	struct engine *e = c->t->e;
 	struct attls_hop_val hv = {};
 	struct sockaddr_storage ss = *la;
 	socklen_t len = lalen;
-	int one = 1, err;
+	int one = 1, err, fd;
 	__u8 addr[ATTLS_ADDR_LEN];
 	__u16 port;
 
-	c->hop_fd = socket(la->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-			   SOCK_CLOEXEC, 0);
-	if (c->hop_fd < 0)
+	fd = socket(la->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
 	/* The relay writes whole decrypted records: no Nagle delay. */
-	setsockopt(c->hop_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* Fail closed: reset, never FIN, the application if we die. */
+	err = engine_rst_on_death(fd);
+	if (err)
+		goto close_fd;
 	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = 0;
+		((struct sockaddr_in *)&ss)->sin_port = htons(pick);
 	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-	if (bind(c->hop_fd, (struct sockaddr *)&ss, lalen))
-		return -errno;
-	if (getsockname(c->hop_fd, (struct sockaddr *)&ss, &len))
-		return -errno;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(pick);
+	if (bind(fd, (struct sockaddr *)&ss, lalen) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		err = -errno;
+		goto close_fd;
+	}
 	err = attls_addr_from_sockaddr((struct sockaddr *)&ss, addr, &port);
 	if (err)
-		return err;
+		goto close_fd;
 	attls_hop_key(&c->hop_key, addr, port);
 	hv.real = c->wire;
 	hv.conn_id = c->id;
 	hv.rule_id = c->rule_id;
-	if (bpf_map_update_elem(e->hop_fd, &c->hop_key, &hv, BPF_ANY))
-		return -errno;
-	c->hop_registered = 1;
-	if (connect(c->hop_fd, (const struct sockaddr *)la, lalen) == 0) {
+	if (bpf_map_update_elem(e->hop_fd, &c->hop_key, &hv, BPF_NOEXIST)) {
+		err = -errno;
+		goto close_fd;
+	}
+	if (connect(fd, (const struct sockaddr *)la, lalen) == 0) {
 		c->hop_up = 1;
 		c->hop_rd = c->hop_wr = 1;
-		return 0;
+	} else if (errno == EINPROGRESS) {
+		c->hop_connecting = 1;
+	} else {
+		err = -errno;
+		bpf_map_delete_elem(e->hop_fd, &c->hop_key);
+		goto close_fd;
 	}
-	if (errno != EINPROGRESS)
-		return -errno;
-	c->hop_connecting = 1;
+	c->hop_fd = fd;
+	c->hop_registered = 1;
 	return 0;
+close_fd:
+	close(fd);
+	return err;
+}
+
+/* A random port of ip_local_port_range, not in ip_local_reserved_ports. */
+static uint16_t hop_pick_port(struct engine_thread *t)
+{
+	const struct engine *e = t->e;
+	uint32_t span = (uint32_t)e->hop_port_hi - e->hop_port_lo + 1;
+	uint16_t port;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		/* xorshift32: cheap, and predictability is harmless here */
+		t->hop_rng ^= t->hop_rng << 13;
+		t->hop_rng ^= t->hop_rng >> 17;
+		t->hop_rng ^= t->hop_rng << 5;
+		port = (uint16_t)(e->hop_port_lo + t->hop_rng % span);
+		if (!(e->hop_reserved[port / 64] & (1ull << (port % 64))))
+			return port;
+	}
+	return 0;
+}
+
+static int conn_hop_open(struct conn *c, const struct sockaddr_storage *la,
+			 socklen_t lalen)
+{
+	int i, err = -EADDRINUSE;
+
+	for (i = 0; i <= ENGINE_HOP_TRIES; i++) {
+		uint16_t port = i < ENGINE_HOP_TRIES ? hop_pick_port(c->t) : 0;
+
+		if (i < ENGINE_HOP_TRIES && !port)
+			continue;
+		err = hop_try(c, la, lalen, port);
+		if (err != -EADDRINUSE && err != -EADDRNOTAVAIL && err != -EEXIST)
+			return err;
+	}
+	return err;
 }
 
 static int conn_epoll_add(struct conn *c)
@@ -1013,6 +1304,164 @@ static int flow_from_socket(int fd, const struct sockaddr_storage *ra,
 	return err;
 }
 
+/*
+ * HandshakeRole Client, per connection: the SNI name (ClientHandshakeSNI
+ * with ClientHandshakeSNIList, else a HostReferenceIdDNS that is a DNS
+ * name) and the name or address the server's certificate must carry
+ * (HostReferenceIdDNS; an IP address there is checked against the
+ * certificate's IP addresses).  0 or -EINVAL.
+ */
+static int conn_client_setup(struct conn *c)
+{
+	const struct attls_env_cfg *env = c->env;
+	const char *ref = env->host_ref_dns, *sni = NULL;
+	unsigned char ip[sizeof(struct in6_addr)];
+	int is_ip = ref[0] && (inet_pton(AF_INET, ref, ip) == 1 ||
+			       inet_pton(AF_INET6, ref, ip) == 1);
+
+	if (env->client_sni != ATTLS_FN_OFF && env->client_sni_name[0])
+		sni = env->client_sni_name;
+	else if (ref[0] && !is_ip)
+		sni = ref;		/* RFC 6066: never an address */
+	if (sni && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
+		return -EINVAL;
+	if (!ref[0])
+		return 0;
+	if (is_ip)
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ref) == 1 ?
+		       0 : -EINVAL;
+	SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return SSL_set1_host(c->ssl, ref) == 1 ? 0 : -EINVAL;
+}
+
+/*
+ * A new connection steered with generation g (its reference is taken
+ * over) under rule rule_id for owner: its environment, the key ring access
+ * check, and its SSL in the role of the environment (not yet bound to a
+ * socket).  wire_fd/hop_fd (-1 if not yet open) belong to it from here
+ * on.  NULL when it was refused: logged, sockets reset, g released.
+ */
+static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
+			     const struct attls_flow *flow,
+			     const struct attls_owner *owner, uint32_t rule_id,
+			     int wire_fd, int hop_fd, int outbound)
+{
+	struct engine *e = t->e;
+	const char *uname;
+	struct conn *c;
+	SSL_CTX *ctx;
+	int rc;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		accept_refuse(flow, ATTLS_RC_NOMEM, "%s", strerror(ENOMEM));
+		engine_gen_put(e, g);
+		engine_rst_close(wire_fd);
+		engine_rst_close(hop_fd);
+		if (!outbound)
+			engine_tomb_add(t, flow);
+		return NULL;
+	}
+	c->t = t;
+	c->ep_wire.kind = EP_WIRE;
+	c->ep_hop.kind = EP_HOP;
+	c->wire_fd = wire_fd;
+	c->hop_fd = hop_fd;
+	c->outbound = !!outbound;
+	c->gen = g;
+	c->wire = *flow;
+	c->owner = *owner;
+	c->owner.comm[ATTLS_COMM_LEN - 1] = '\0';
+	c->rule_id = rule_id;
+	c->id = atomic_fetch_add(&e->next_conn_id, 1);
+	c->start_ns = realtime_ns();
+	uname = engine_user_name(t, owner->uid);
+	if (uname)
+		snprintf(c->user, sizeof(c->user), "%s", uname);
+	else
+		snprintf(c->user, sizeof(c->user), "%u", owner->uid);
+	LIST_INSERT_HEAD(&t->conns, c, link);
+	atomic_fetch_add(&e->n_accepted, 1);
+
+	if (rule_id < g->nactions)
+		c->act = &g->actions[rule_id];
+	conn_set_desc(c);
+	if (!c->act || c->act->env_index < 0 ||
+	    (size_t)c->act->env_index >= g->nenvs) {
+		conn_err(c, ATTLS_RC_NO_ENVIRONMENT, "Connection Init",
+			 "rule %u of policy generation %llu has no environment",
+			 rule_id, (unsigned long long)g->generation);
+		conn_close(c, 1, 1, ATTLS_RC_NO_ENVIRONMENT);
+		return NULL;
+	}
+	c->env = &g->envs[c->act->env_index];
+	c->tls_client = c->env->role == ATTLS_ROLE_CLIENT;
+	if (conn_trace_info(c))
+		log_info("ATTLS1281I TTLS Map %s ACTIONS: %s %s %s", c->desc,
+			 c->act->group_name, c->act->env_name,
+			 c->act->conn_name[0] ? c->act->conn_name : "**N/A**");
+
+	/* RACF-like: the connection's user must be allowed the key ring. */
+	if (engine_env_access(g, c->act->env_index, owner->uid, uname, c->desc)) {
+		conn_close(c, 1, 1, ATTLS_RC_KEYRING_OPEN);
+		return NULL;
+	}
+	ctx = engine_env_ctx(e, g, c->act->env_index, owner->uid, uname,
+			     c->desc, &rc);
+	if (!ctx) {
+		conn_err(c, ATTLS_RC_ENV_INIT, "Environment Init",
+			 "environment %s cannot be used for user %s (a failed "
+			 "key ring is tried again after %llu s)", c->env->name,
+			 c->user, ENGINE_CTX_RETRY_NS / 1000000000ull);
+		conn_close(c, 1, 1, rc ? rc : ATTLS_RC_ENV_INIT);
+		return NULL;
+	}
+	c->ssl = SSL_new(ctx);
+	if (!c->ssl) {
+		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_new failed");
+		attls_ssl_drain(c->desc, "SSL_new");
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return NULL;
+	}
+	if (c->tls_client && conn_client_setup(c)) {
+		conn_err(c, ATTLS_RC_INTERNAL, "Connection Init",
+			 "the SNI name or host reference '%s' cannot be set",
+			 c->env->host_ref_dns);
+		attls_ssl_drain(c->desc, "SSL client setup");
+		conn_close(c, 1, 1, ATTLS_RC_INTERNAL);
+		return NULL;
+	}
+	SSL_set_app_data(c->ssl, c);
+	if (c->tls_client)
+		SSL_set_connect_state(c->ssl);
+	else
+		SSL_set_accept_state(c->ssl);
+	return c;
+}
+
+/* Bind the SSL to the wire, watch both sockets, start the clock, go. */
+static void conn_start(struct conn *c, uint64_t deadline_ns)
+{
+	int err;
+
+	if (SSL_set_fd(c->ssl, c->wire_fd) != 1) {
+		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_set_fd failed");
+		attls_ssl_drain(c->desc, "SSL_set_fd");
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return;
+	}
+	err = conn_epoll_add(c);
+	if (err) {
+		conn_err(c, ATTLS_RC_RESOURCE, "Connection Init", "epoll: %s",
+			 strerror(-err));
+		conn_close(c, 1, 1, ATTLS_RC_RESOURCE);
+		return;
+	}
+	if (deadline_ns)
+		conn_timed_add(c, deadline_ns);
+	conn_pump(c);
+}
+
 void conn_accept(struct engine_thread *t, int fd,
 		 const struct sockaddr_storage *ra)
 {
@@ -1021,11 +1470,9 @@ void conn_accept(struct engine_thread *t, int fd,
 	struct sockaddr_storage la;
 	struct attls_flow flow;
 	struct engine_gen *g;
-	const char *uname;
 	socklen_t lalen;
 	struct conn *c;
-	SSL_CTX *ctx;
-	int err, rc, one = 1;
+	int err, one = 1;
 
 	err = flow_from_socket(fd, ra, &flow, &la, &lalen);
 	if (err) {
@@ -1050,69 +1497,10 @@ void conn_accept(struct engine_thread *t, int fd,
 			      sv.rule_id);
 		goto refuse;
 	}
-
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		accept_refuse(&flow, ATTLS_RC_NOMEM, "%s", strerror(ENOMEM));
-		engine_gen_put(e, g);
-		goto refuse;
-	}
-	c->t = t;
-	c->ep_wire.kind = EP_WIRE;
-	c->ep_hop.kind = EP_HOP;
-	c->wire_fd = fd;
-	c->hop_fd = -1;
-	c->gen = g;
-	c->wire = flow;
-	c->owner = sv.owner;
-	c->owner.comm[ATTLS_COMM_LEN - 1] = '\0';
-	c->rule_id = sv.rule_id;
-	c->id = atomic_fetch_add(&e->next_conn_id, 1);
-	c->start_ns = realtime_ns();
+	c = conn_new(t, g, &flow, &sv.owner, sv.rule_id, fd, -1, 0);
+	if (!c)
+		return;
 	c->wire_rd = c->wire_wr = 1;
-	uname = engine_user_name(t, sv.owner.uid);
-	if (uname)
-		snprintf(c->user, sizeof(c->user), "%s", uname);
-	else
-		snprintf(c->user, sizeof(c->user), "%u", sv.owner.uid);
-	LIST_INSERT_HEAD(&t->conns, c, link);
-	atomic_fetch_add(&e->n_accepted, 1);
-
-	if (sv.rule_id < g->nactions)
-		c->act = &g->actions[sv.rule_id];
-	conn_set_desc(c);
-	if (!c->act || c->act->env_index < 0 ||
-	    (size_t)c->act->env_index >= g->nenvs) {
-		conn_err(c, ATTLS_RC_NO_ENVIRONMENT, "Connection Init",
-			 "rule %u of policy generation %llu has no environment",
-			 sv.rule_id, (unsigned long long)sv.generation);
-		conn_close(c, 1, 1, ATTLS_RC_NO_ENVIRONMENT);
-		return;
-	}
-	c->env = &g->envs[c->act->env_index];
-	log_info("ATTLS1281I TTLS Map %s ACTIONS: %s %s %s", c->desc,
-		 c->act->group_name, c->act->env_name,
-		 c->act->conn_name[0] ? c->act->conn_name : "**N/A**");
-
-	ctx = engine_env_ctx(e, g, c->act->env_index, sv.owner.uid, uname,
-			     c->desc, &rc);
-	if (!ctx) {
-		conn_err(c, ATTLS_RC_ENV_INIT, "Environment Init",
-			 "environment %s cannot be used for user %s (a failed "
-			 "key ring is tried again after %llu s)", c->env->name,
-			 c->user, ENGINE_CTX_RETRY_NS / 1000000000ull);
-		conn_close(c, 1, 1, rc ? rc : ATTLS_RC_ENV_INIT);
-		return;
-	}
-	c->ssl = SSL_new(ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
-		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_new failed");
-		attls_ssl_drain(c->desc, "SSL_new");
-		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
-		return;
-	}
-	SSL_set_app_data(c->ssl, c);
-	SSL_set_accept_state(c->ssl);
 	/* Nagle on 16 KiB TLS records costs 5-10x in throughput. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
@@ -1128,20 +1516,139 @@ void conn_accept(struct engine_thread *t, int fd,
 			   ATTLS_RC_APPL_CONNECT : ATTLS_RC_RESOURCE);
 		return;
 	}
-	err = conn_epoll_add(c);
-	if (err) {
-		conn_err(c, ATTLS_RC_RESOURCE, "Connection Init", "epoll: %s",
-			 strerror(-err));
-		conn_close(c, 1, 1, ATTLS_RC_RESOURCE);
-		return;
-	}
-	if (c->env->handshake_timeout)
-		conn_timed_add(c, engine_now_ns() +
-			       (uint64_t)c->env->handshake_timeout * 1000000000ull);
-	conn_pump(c);
+	conn_start(c, c->env->handshake_timeout ? engine_now_ns() +
+		   (uint64_t)c->env->handshake_timeout * 1000000000ull : 0);
 	return;
 
 refuse:
 	engine_rst_close(fd);
 	engine_tomb_add(t, &flow);
+}
+
+/*
+ * Outbound: open the connection to the original destination (c->wire
+ * raddr/rport) and, as soon as the kernel has chosen its local address,
+ * publish that in the application's attls_out entry (ov) with our
+ * connection id: the application's getsockname() shows it from then on.
+ * 0 or -errno (connect failed at once).
+ */
+static int conn_wire_open(struct conn *c, struct attls_out_val *ov)
+{
+	struct engine *e = c->t->e;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, err;
+
+	len = attls_sockaddr_from_addr(c->wire.raddr, c->wire.rport,
+				       attls_addr_is_v4mapped(c->wire.raddr) ?
+				       ATTLS_AF_INET : ATTLS_AF_INET6, &ss);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	c->wire_fd = fd;
+	c->wire.family = ss.ss_family == AF_INET ? ATTLS_AF_INET : ATTLS_AF_INET6;
+	/* Fail closed (reset if we die) and no Nagle on TLS records. */
+	err = engine_rst_on_death(fd);
+	if (err)
+		return err;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+		c->wire_rd = c->wire_wr = 1;
+	} else if (errno == EINPROGRESS) {
+		c->wire_connecting = 1;
+	} else {
+		return -errno;
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    attls_addr_from_sockaddr((struct sockaddr *)&ss, c->wire.laddr,
+				     &c->wire.lport) == 0) {
+		memcpy(ov->wire.laddr, c->wire.laddr, sizeof(ov->wire.laddr));
+		ov->wire.lport = c->wire.lport;
+		ov->conn_id = c->id;
+		/* BPF_EXIST: never resurrect an entry that is gone (the
+		 * application's socket closed meanwhile). */
+		if (bpf_map_update_elem(e->out_fd, &c->out_key, ov, BPF_EXIST))
+			log_debug("%s: attls_out update: %s", c->desc,
+				  strerror(errno));
+	}
+	conn_set_desc(c);
+	return 0;
+}
+
+void conn_accept_out(struct engine_thread *t, int fd,
+		     const struct sockaddr_storage *ra)
+{
+	struct engine *e = t->e;
+	struct attls_endpoint key;
+	struct attls_out_val ov;
+	struct attls_flow flow = {};
+	struct engine_gen *g;
+	struct conn *c;
+	uint64_t limit;
+	char ra_s[ATTLS_ADDRSTRLEN];
+	int err;
+
+	/* The peer of the accepted connection is the application's socket:
+	 * its local endpoint keys attls_out. */
+	err = attls_addr_from_sockaddr((const struct sockaddr *)ra, flow.laddr,
+				       &flow.lport);
+	if (err || e->out_fd < 0) {
+		log_warnx("engine: outbound connection: %s", strerror(err ? -err : EINVAL));
+		engine_rst_close(fd);
+		return;
+	}
+	attls_hop_key(&key, flow.laddr, flow.lport);
+	if (bpf_map_lookup_elem(e->out_fd, &key, &ov)) {
+		err = errno;
+		atomic_fetch_add(&e->n_no_steer, 1);
+		accept_refuse(&flow, ATTLS_RC_NO_STEER,
+			      "no attls_out entry for the application endpoint "
+			      "%s..%u (%s; a direct connection to the outbound "
+			      "listener?)", attls_addr_str(flow.laddr, ra_s,
+							   sizeof(ra_s)),
+			      flow.lport, strerror(err));
+		engine_rst_close(fd);
+		return;
+	}
+	memcpy(flow.raddr, ov.wire.raddr, sizeof(flow.raddr));
+	flow.rport = ov.wire.rport;
+	/* The wire's local end is known once connected: until then the
+	 * unspecified address of the destination's family. */
+	memset(flow.laddr, 0, sizeof(flow.laddr));
+	if (attls_addr_is_v4mapped(flow.raddr))
+		flow.laddr[10] = flow.laddr[11] = 0xff;
+	flow.lport = 0;
+	g = engine_gen_get(e, ov.generation);
+	if (!g) {
+		accept_refuse(&flow, ATTLS_RC_POLICY_GONE,
+			      "policy generation %llu (rule %u) is not installed "
+			      "in the engine", (unsigned long long)ov.generation,
+			      ov.rule_id);
+		engine_rst_close(fd);
+		return;
+	}
+	c = conn_new(t, g, &flow, &ov.owner, ov.rule_id, -1, fd, 1);
+	if (!c)
+		return;
+	c->out_key = key;
+	c->out_cookie = ov.cookie;
+	c->out_registered = 1;
+	c->hop_up = 1;
+	c->hop_rd = c->hop_wr = 1;
+	err = conn_wire_open(c, &ov);
+	if (err) {
+		conn_err(c, ATTLS_RC_PARTNER_CONNECT, "Connection Init",
+			 "connect to %s..%u: %s; application reset",
+			 attls_addr_str(c->wire.raddr, ra_s, sizeof(ra_s)),
+			 c->wire.rport, strerror(-err));
+		conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
+		return;
+	}
+	/* The connect and the handshake together get HandshakeTimeout;
+	 * without one, the connect alone gets ENGINE_CONNECT_TIMEOUT_NS. */
+	limit = c->env->handshake_timeout ?
+		(uint64_t)c->env->handshake_timeout * 1000000000ull :
+		c->wire_connecting ? ENGINE_CONNECT_TIMEOUT_NS : 0;
+	conn_start(c, limit ? engine_now_ns() + limit : 0);
 }

@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "engine.h"
+#include "keyring.h"
 #include "zert.h"
 
 #define ENGINE_DEFAULT_BUFSIZE	(64 * 1024)
@@ -53,6 +54,15 @@
 /* attls_steer sweep period: longer than a SYN can wait for its handshake
  * (SYN-ACK retransmissions end after about 63 s). */
 #define ENGINE_STEER_GC_NS	(64ull * 1000000000ull)
+/*
+ * Outbound: the connection to the original destination must be up within
+ * HandshakeTimeout; with HandshakeTimeout 0 (none) within this, so an
+ * unreachable destination never leaves the application hanging for the
+ * kernel's SYN retries (about two minutes).
+ */
+#define ENGINE_CONNECT_TIMEOUT_NS	(30ull * 1000000000ull)
+/* Random hop ports tried before bind(addr, 0) (engine_conn.c). */
+#define ENGINE_HOP_TRIES	16
 #define ENGINE_USER_CACHE	16
 #define ENGINE_USER_TTL_NS	(60ull * 1000000000ull)
 
@@ -66,9 +76,15 @@ enum ep_kind {
 	EP_HOP,
 };
 
+/*
+ * Listener slots of a thread, numbered as the attls_engine SOCKMAP
+ * (ATTLS_ENGINE_LSN_V4/_V6 inbound, ATTLS_ENGINE_OUT_V4/_V6 outbound).
+ */
+#define ENGINE_NLSN		ATTLS_ENGINE_LSN_MAX
+
 struct ep_ref {
 	enum ep_kind kind;
-	int idx;		/* EP_LISTEN: 0 = IPv4, 1 = IPv6 */
+	int idx;		/* EP_LISTEN: ATTLS_ENGINE_* slot */
 };
 
 /* SSL_CTX of an environment with an owner-less key ring, per owner. */
@@ -84,6 +100,8 @@ struct engine_env {
 	int per_user;		/* Keyring RING: one SSL_CTX per owner */
 	pthread_mutex_t lock;	/* users */
 	LIST_HEAD(, env_user) users;
+	struct keyring_acl *acl;	/* who may use the key ring; read at
+					 * every install (reused SSL_CTX or not) */
 };
 
 /* One installed policy: what connections steered with `generation` use. */
@@ -95,6 +113,8 @@ struct engine_gen {
 	struct attls_env_cfg *envs;
 	size_t nenvs;
 	struct engine_env *env;	/* [nenvs] */
+	struct keyring_certmap *certmap;	/* ClientAuthType SAFCheck; NULL
+						 * when no environment uses it */
 	unsigned refs;		/* connections using it; engine.pol_lock */
 	uint64_t retired_ns;	/* monotonic; 0 while it is the newest */
 };
@@ -126,8 +146,8 @@ struct engine_thread {
 	int timer_armed;
 	int spare_fd;		/* given up to accept() and reset on EMFILE */
 	int gc_timerfd;		/* thread 0: attls_steer sweep, else -1 */
-	int lsn[2];		/* IPv4, IPv6 listener or -1 */
-	struct ep_ref lsn_ref[2];
+	int lsn[ENGINE_NLSN];	/* listeners by ATTLS_ENGINE_* slot, or -1 */
+	struct ep_ref lsn_ref[ENGINE_NLSN];
 	struct ep_ref wake_ref;
 	struct ep_ref timer_ref;
 	struct ep_ref gc_ref;
@@ -140,14 +160,30 @@ struct engine_thread {
 	size_t tomb_head;
 	struct user_cache_ent users[ENGINE_USER_CACHE];
 	unsigned user_next;
+	uint32_t hop_rng;	/* hop port picks (engine_conn.c) */
+	/*
+	 * engine_conn_list(): another thread asks (snap_pending = 1, then
+	 * wakefd); this thread, which alone touches its connections, copies
+	 * them into snap and clears snap_pending.  No lock on the data path.
+	 */
+	pthread_mutex_t snap_lock;
+	pthread_cond_t snap_cond;
+	int snap_pending;
+	struct zert_conn *snap;	/* malloc'ed by this thread, taken by the asker */
+	size_t nsnap;
 };
 
 struct engine {
 	char *keyring_root;
 	int steer_fd;
 	int hop_fd;
+	int out_fd;		/* attls_out, -1 without outbound listeners */
 	struct zert *zert;
 	size_t bufsize;
+	/* Hop source ports: ip_local_port_range minus ip_local_reserved_ports
+	 * of the engine's network namespace, read by engine_create(). */
+	uint16_t hop_port_lo, hop_port_hi;
+	uint64_t hop_reserved[65536 / 64];
 	unsigned nthreads;
 	struct engine_thread *threads;	/* [nthreads] */
 	int running;			/* threads started, not yet stopped */
@@ -174,6 +210,12 @@ const char *engine_user_name(struct engine_thread *t, uint32_t uid);
 void engine_timer_arm(struct engine_thread *t);
 /* Close with a TCP reset (SO_LINGER 0): the partner sees ECONNRESET. */
 void engine_rst_close(int fd);
+/* SO_LINGER {1, 0} on a new socket: if the engine dies, the kernel closes
+ * it with a reset, never a FIN.  0 or -errno. */
+int engine_rst_on_death(int fd);
+/* Orderly close of a socket set up with engine_rst_on_death(): normal
+ * linger again (queued data is sent, then FIN), then close(). */
+void engine_close_graceful(int fd);
 
 /* engine_policy.c */
 /* Newest generation `gen` with a reference taken, or NULL. */
@@ -191,6 +233,13 @@ SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 			int *rc);
 /* Free every generation (engine_destroy(), threads joined). */
 void engine_gens_free(struct engine *e);
+/*
+ * May uid (named `user`, NULL without a name) use the key ring of
+ * environment env_index of g (keyring_acl_check())?  0, or -EACCES after
+ * logging the refusal (RC 202 with the reason) for connection conn_desc.
+ */
+int engine_env_access(struct engine_gen *g, int env_index, uint32_t uid,
+		      const char *user, const char *conn_desc);
 
 /* engine_steer.c */
 /* Look up and delete the steering entry of flow f.  0 or -errno (-ENOENT:
@@ -213,6 +262,13 @@ void engine_steer_gc_free(struct engine *e);
  * steer lookup, hop, handshake. */
 void conn_accept(struct engine_thread *t, int fd,
 		 const struct sockaddr_storage *ra);
+/*
+ * A connection accepted on an outbound listener (the application's
+ * steered connect(); ra = its local endpoint): attls_out lookup,
+ * connection to the original destination, TLS client handshake.
+ */
+void conn_accept_out(struct engine_thread *t, int fd,
+		     const struct sockaddr_storage *ra);
 /* epoll event on a connection's wire or hop socket. */
 void conn_event(struct ep_ref *ref, uint32_t events);
 /* Expire handshakes and lingering resets of thread t. */
@@ -221,7 +277,23 @@ void conn_tick(struct engine_thread *t, uint64_t now);
 void conn_abort_all(struct engine_thread *t, int rc);
 /* Free the connections closed during the last event batch. */
 void conn_reap(struct engine_thread *t);
-/* Verify callback of client-authenticating environments. */
+
+/* Serve a pending engine_conn_list() request (on the thread itself). */
+void conn_snapshot_serve(struct engine_thread *t);
+/*
+ * Verify callback of every verifying environment (client role, server
+ * with client authentication): logs rejections, maps SAFCheck client
+ * certificates to users.
+ */
 int conn_verify_cb(int ok, X509_STORE_CTX *store);
+/* Client-role cert callback: notes that the server asked for our
+ * certificate (zERT "client_cert"). */
+int conn_client_cert_cb(SSL *ssl, void *arg);
+/*
+ * The return code a callback decided for the handshake failing on ssl
+ * (SNI refused, say), used instead of what OpenSSL's error would map to;
+ * `cause` is logged with it.
+ */
+void conn_set_fail(SSL *ssl, int rc, const char *cause);
 
 #endif /* ATTLS_ENGINE_INT_H */

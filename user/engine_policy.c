@@ -9,8 +9,18 @@
  * names in messages or the certificate of a connection already open; a
  * retired generation is freed when its last connection ended and no steer
  * entry can still name it (ENGINE_GEN_GRACE_NS).
+ *
+ * An environment whose attls_env_cfg is unchanged from the previous
+ * generation (every field but the source location, EnvironmentUserInstance
+ * included) keeps its SSL_CTX, and with it the session cache: a reload does
+ * not cost every client a full handshake.  Bump EnvironmentUserInstance to
+ * have changed certificates or keys read.  Key ring access lists and the
+ * SAFCheck certificate map are read again at every install.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +141,15 @@ static int set_sessions(SSL_CTX *ctx, const struct attls_env_cfg *env)
 	unsigned char sid[EVP_MAX_MD_SIZE];
 	unsigned int sidlen = 0;
 
+	if (env->role == ATTLS_ROLE_CLIENT) {
+		/* The engine does not resume client sessions (yet): each
+		 * outbound connection makes a full handshake.
+		 * GSK_SESSION_TICKET_CLIENT_ENABLE 0 stops offering tickets. */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		if (!env->ticket_client)
+			SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		return 0;
+	}
 	if (!EVP_Digest(env->name, strlen(env->name), sid, &sidlen,
 			EVP_sha256(), NULL) ||
 	    SSL_CTX_set_session_id_context(ctx, sid, sidlen > 32 ? 32 : sidlen) != 1)
@@ -191,10 +210,9 @@ static int wants_ca(const struct attls_env_cfg *env)
 }
 
 /*
- * ServerWithClientAuth by ClientAuthType: Required (and SAFCheck, whose
- * certificate-to-user mapping does not exist here) insist on a valid
- * certificate; Full validates one if sent; PassThru asks and accepts
- * anything.
+ * ServerWithClientAuth by ClientAuthType: Required and SAFCheck insist on
+ * a valid certificate (SAFCheck also maps it to a user, conn_verify_cb());
+ * Full validates one if sent; PassThru asks and accepts anything.
  */
 static void set_client_auth(SSL_CTX *ctx, const struct attls_env_cfg *env)
 {
@@ -205,11 +223,6 @@ static void set_client_auth(SSL_CTX *ctx, const struct attls_env_cfg *env)
 	case ATTLS_CLIENT_AUTH_FULL:
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, conn_verify_cb);
 		break;
-	case ATTLS_CLIENT_AUTH_SAFCHECK:
-		log_warnx("environment %s: ClientAuthType SAFCheck: mapping the "
-			  "certificate to a local user is not implemented; "
-			  "checked as Required", env->name);
-		/* fall through */
 	default:
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, conn_verify_cb);
@@ -242,6 +255,257 @@ static int env_password(const struct attls_env_cfg *env, const char *conn_desc,
 	return err;
 }
 
+/* ---- ServerHandshakeSNI -------------------------------------------- */
+
+/* The certificate of one ServerHandshakeSNIList name. */
+struct sni_cert {
+	char host[ATTLS_HOST_LEN];	/* lower case, "*.example.com" allowed */
+	X509 *cert;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;
+};
+
+/* Attached to a server SSL_CTX (ex_data), freed with it. */
+struct ctx_sni {
+	unsigned required;		/* ServerHandshakeSNI Required */
+	unsigned match_required;	/* ServerHandshakeSNIMatch Required */
+	unsigned n;
+	struct sni_cert v[ATTLS_MAX_SNI];
+};
+
+static int sni_idx = -1;
+static pthread_once_t sni_once = PTHREAD_ONCE_INIT;
+
+static void sni_free(struct ctx_sni *sn)
+{
+	unsigned i;
+
+	if (!sn)
+		return;
+	for (i = 0; i < sn->n; i++) {
+		X509_free(sn->v[i].cert);
+		EVP_PKEY_free(sn->v[i].key);
+		sk_X509_pop_free(sn->v[i].chain, X509_free);
+	}
+	free(sn);
+}
+
+static void sni_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+			long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	sni_free(ptr);
+}
+
+static void sni_idx_init(void)
+{
+	sni_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, sni_ex_free);
+}
+
+/* "*.example.com" matches one more label; anything else exactly. */
+static int sni_match(const char *pattern, const char *name)
+{
+	const char *dot;
+
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		dot = strchr(name, '.');
+		return dot && dot != name && !strcmp(dot, pattern + 1);
+	}
+	return !strcmp(pattern, name);
+}
+
+/* The host_name of a ClientHello server_name extension into name[len]. */
+static int sni_from_hello(SSL *ssl, char *name, size_t len)
+{
+	const unsigned char *p;
+	size_t n, list, hlen, i;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) ||
+	    n < 5)
+		return -ENOENT;
+	list = (size_t)p[0] << 8 | p[1];
+	hlen = (size_t)p[3] << 8 | p[4];
+	/* RFC 6066: type 0 (host_name) is the only one defined */
+	if (list + 2 != n || p[2] != TLSEXT_NAMETYPE_host_name ||
+	    hlen + 5 > n || !hlen || hlen >= len)
+		return -EINVAL;
+	for (i = 0; i < hlen; i++)
+		name[i] = (char)tolower(p[5 + i]);
+	name[hlen] = '\0';
+	return 0;
+}
+
+/*
+ * Server client-hello callback (ServerHandshakeSNI): the certificate of
+ * the ServerHandshakeSNIList entry the client's name matches, else the
+ * environment's own; a missing or unknown name fails the handshake when
+ * the policy requires one.
+ */
+static int sni_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct ctx_sni *sn = arg;
+	char name[ATTLS_HOST_LEN], cause[ATTLS_HOST_LEN + 96];
+	unsigned i;
+	int err;
+
+	err = sni_from_hello(ssl, name, sizeof(name));
+	if (err) {
+		if (!sn->required)
+			return SSL_CLIENT_HELLO_SUCCESS;
+		conn_set_fail(ssl, ATTLS_RC_SNI, err == -ENOENT ?
+			      "the client sent no server name (ServerHandshakeSNI Required)" :
+			      "the client's server name extension is malformed");
+		*al = SSL_AD_MISSING_EXTENSION;
+		return SSL_CLIENT_HELLO_ERROR;	/* reject */
+	}
+	for (i = 0; i < sn->n; i++) {
+		if (!sni_match(sn->v[i].host, name))
+			continue;
+		/* Only this certificate: none of the default key types. */
+		SSL_certs_clear(ssl);
+		if (SSL_use_cert_and_key(ssl, sn->v[i].cert, sn->v[i].key,
+					 sn->v[i].chain, 1) != 1) {
+			conn_set_fail(ssl, ATTLS_RC_INTERNAL,
+				      "the SNI certificate cannot be used");
+			*al = SSL_AD_INTERNAL_ERROR;
+			return SSL_CLIENT_HELLO_ERROR;	/* reject */
+		}
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	if (sn->match_required) {
+		snprintf(cause, sizeof(cause), "server name '%s' is not in "
+			 "ServerHandshakeSNIList (ServerHandshakeSNIMatch Required)",
+			 name);
+		conn_set_fail(ssl, ATTLS_RC_SNI, cause);
+		*al = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;	/* reject */
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* ServerHandshakeSNI / ServerHandshakeSNIList of env on ctx from kr. */
+static int set_server_sni(SSL_CTX *ctx, const struct attls_env_cfg *env,
+			  const struct keyring *kr, struct keyring_res *res)
+{
+	struct ctx_sni *sn;
+	struct sni_cert *sc;
+	unsigned i;
+	int err;
+
+	if (env->server_sni == ATTLS_FN_OFF)
+		return 0;
+	pthread_once(&sni_once, sni_idx_init);
+	if (sni_idx < 0)
+		return -ENOMEM;
+	sn = calloc(1, sizeof(*sn));
+	if (!sn)
+		return -ENOMEM;
+	sn->required = env->server_sni == ATTLS_FN_REQUIRED;
+	sn->match_required = env->server_sni_match == ATTLS_FN_REQUIRED;
+	for (i = 0; i < env->nsni && i < ATTLS_MAX_SNI; i++) {
+		sc = &sn->v[sn->n];
+		err = keyring_get_cert(kr, env->sni[i].label, &sc->cert,
+				       &sc->key, &sc->chain, res);
+		if (err) {
+			sc->cert = NULL;
+			sc->key = NULL;
+			sc->chain = NULL;
+			sni_free(sn);
+			return err;
+		}
+		snprintf(sc->host, sizeof(sc->host), "%s", env->sni[i].host);
+		/* the ring's entries die with it: keep references */
+		X509_up_ref(sc->cert);
+		EVP_PKEY_up_ref(sc->key);
+		sc->chain = X509_chain_up_ref(sc->chain);
+		sn->n++;
+		if (!sc->chain) {
+			sni_free(sn);
+			return -ENOMEM;
+		}
+	}
+	if (!SSL_CTX_set_ex_data(ctx, sni_idx, sn)) {
+		sni_free(sn);
+		return -ENOMEM;
+	}
+	SSL_CTX_set_client_hello_cb(ctx, sni_hello_cb, sn);
+	return 0;
+}
+
+/* ---- building an environment's SSL_CTX ------------------------------ */
+
+/* Log a key ring finding of env (res->warn) that does not stop it. */
+static void env_warn(const struct attls_env_cfg *env, const char *conn_desc,
+		     const struct keyring_res *res)
+{
+	if (res->warn_rc)
+		env_log(env, conn_desc, res->warn_rc, res->path, res->label,
+			res->warn, res->warn_rc == ATTLS_RC_CERT_EXPIRED ?
+			"renew the certificate" : "check the key ring files");
+}
+
+/*
+ * Our certificates as a server: CertificateLabel (or the ring's default,
+ * also when ServerCertificateLabel is absent), then every
+ * ServerCertificateLabel, one per key type: OpenSSL picks per client.
+ */
+static int use_server_certs(SSL_CTX *ctx, const struct attls_env_cfg *env,
+			    const struct keyring *kr, const char *conn_desc,
+			    struct keyring_res *res)
+{
+	char used[ATTLS_LABEL_LEN] = "";
+	unsigned i;
+	int err;
+
+	if (env->cert_label[0] || !env->nserver_cert_labels) {
+		err = keyring_use_cert(kr, ctx, env->cert_label, 0, res);
+		if (err)
+			return err;
+		env_warn(env, conn_desc, res);
+		snprintf(used, sizeof(used), "%s", res->label);
+	}
+	for (i = 0; i < env->nserver_cert_labels && i < ATTLS_MAX_SERVER_LABELS; i++) {
+		if (!strcmp(env->server_cert_labels[i], used))
+			continue;
+		res->warn_rc = 0;
+		err = keyring_use_cert(kr, ctx, env->server_cert_labels[i], 0, res);
+		if (err)
+			return err;
+		env_warn(env, conn_desc, res);
+	}
+	return 0;
+}
+
+/*
+ * Client role: our certificate if the ring has one (sent only when the
+ * server asks), and the ring's CA certificates verify the server's: on by
+ * default, as in AT-TLS.
+ */
+static int use_client_certs(SSL_CTX *ctx, const struct attls_env_cfg *env,
+			    const struct keyring *kr, const char *conn_desc,
+			    struct keyring_res *res)
+{
+	int err;
+
+	err = keyring_use_cert(kr, ctx, env->cert_label, 1, res);
+	if (err && (err != -ENOENT || res->rc))
+		return err;
+	if (!err)
+		env_warn(env, conn_desc, res);
+	res->warn_rc = 0;
+	err = keyring_use_cas(kr, ctx, 0, res);
+	if (err)
+		return err;
+	env_warn(env, conn_desc, res);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, conn_verify_cb);
+	SSL_CTX_set_cert_cb(ctx, conn_client_cert_cb, NULL);
+	return 0;
+}
+
 /*
  * Build the SSL_CTX of `env` (for owner `user` when its key ring has no
  * owner).  Logs every failure; returns NULL with *rc and *err set.
@@ -250,23 +514,14 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 			      const char *user, const char *conn_desc, int *rc,
 			      int *err)
 {
+	int client = env->role == ATTLS_ROLE_CLIENT;
 	struct keyring_res *res;
+	struct keyring *kr = NULL;
 	char pw[sizeof(env->keyring_pw)];
 	SSL_CTX *ctx;
 
 	*rc = ATTLS_RC_ENV_INIT;
-	if (env->role != ATTLS_ROLE_SERVER &&
-	    env->role != ATTLS_ROLE_SERVER_CLIENTAUTH) {
-		/* The client role needs outbound steering, a later issue. */
-		env_log(env, conn_desc, ATTLS_RC_ROLE_UNSUPPORTED, env->keyring,
-			env->cert_label,
-			"HandshakeRole Client is not supported by this engine yet",
-			"use HandshakeRole Server or ServerWithClientAuth");
-		*rc = ATTLS_RC_ROLE_UNSUPPORTED;
-		*err = -EOPNOTSUPP;
-		return NULL;
-	}
-	ctx = SSL_CTX_new(TLS_server_method());
+	ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method());
 	if (!ctx) {
 		attls_ssl_drain(env->name, "SSL_CTX_new");
 		*rc = ATTLS_RC_NOMEM;
@@ -279,9 +534,9 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 	 * partial writes and moving buffers because the relay writes from a
 	 * ring buffer; released buffers keep an idle connection small.
 	 */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-			    SSL_OP_CIPHER_SERVER_PREFERENCE |
-			    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	if (!client)
+		SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* MiddleBoxCompatMode (RFC 8446 D.4), Off by default in AT-TLS;
 	 * OpenSSL has it on. */
 	if (env->middlebox_compat)
@@ -325,23 +580,34 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 		*rc = ATTLS_RC_NOMEM;
 		goto free_ctx;
 	}
-	*err = keyring_load(ctx, e->keyring_root, env->keyring, env->cert_label,
-			    user, wants_ca(env), pw, res);
+	*err = keyring_open(e->keyring_root, env->keyring, user, pw, &kr, res);
 	OPENSSL_cleanse(pw, sizeof(pw));
+	if (!*err && client)
+		*err = use_client_certs(ctx, env, kr, conn_desc, res);
+	else if (!*err)
+		*err = use_server_certs(ctx, env, kr, conn_desc, res);
+	if (!*err && wants_ca(env)) {
+		res->warn_rc = 0;
+		*err = keyring_use_cas(kr, ctx, 1, res);
+		if (!*err)
+			env_warn(env, conn_desc, res);
+	}
+	if (!*err && !client)
+		*err = set_server_sni(ctx, env, kr, res);
+	keyring_free(kr);
 	if (*err) {
-		*rc = res->rc;
-		env_log(env, conn_desc, res->rc, res->path, res->label,
-			res->cause, res->fix);
+		*rc = res->rc ? res->rc : ATTLS_RC_NOMEM;
+		env_log(env, conn_desc, *rc, res->path, res->label,
+			res->rc ? res->cause : strerror(-*err), res->fix);
+		attls_ssl_drain(res->path, "key ring");
 		free(res);
 		goto free_ctx;
 	}
-	if (res->warn_rc)
-		env_log(env, conn_desc, res->warn_rc, res->path, res->label,
-			res->warn, "renew the certificate");
-	log_debug("environment %s (%s): key ring %s label %s loaded%s%s",
-		  env->name, role_name(env->role), res->path, res->label,
-		  user ? " for user " : "", user ? user : "");
+	log_debug("environment %s (%s): key ring %s loaded%s%s", env->name,
+		  role_name(env->role), res->path, user ? " for user " : "",
+		  user ? user : "");
 	free(res);
+	ERR_clear_error();
 
 	if (env->role == ATTLS_ROLE_SERVER_CLIENTAUTH)
 		set_client_auth(ctx, env);
@@ -373,8 +639,10 @@ static void gen_free(struct engine_gen *g)
 	for (i = 0; g->env && i < g->nenvs; i++) {
 		SSL_CTX_free(g->env[i].ctx);
 		env_users_free(&g->env[i]);
+		keyring_acl_free(g->env[i].acl);
 		pthread_mutex_destroy(&g->env[i].lock);
 	}
+	keyring_certmap_free(g->certmap);
 	free(g->env);
 	free(g->envs);
 	free(g->actions);
@@ -383,7 +651,7 @@ static void gen_free(struct engine_gen *g)
 
 static int gen_copy(struct engine_gen *g, const struct attls_map_image *img)
 {
-	size_t i;
+	size_t i, j;
 
 	if (img->nactions) {
 		g->actions = calloc(img->nactions, sizeof(*g->actions));
@@ -409,6 +677,18 @@ static int gen_copy(struct engine_gen *g, const struct attls_map_image *img)
 		g->envs[i].tls13_suites[sizeof(g->envs[i].tls13_suites) - 1] = '\0';
 		g->envs[i].tls12_ciphers[sizeof(g->envs[i].tls12_ciphers) - 1] = '\0';
 		g->envs[i].where.file[sizeof(g->envs[i].where.file) - 1] = '\0';
+		g->envs[i].groups[sizeof(g->envs[i].groups) - 1] = '\0';
+		g->envs[i].sigalgs[sizeof(g->envs[i].sigalgs) - 1] = '\0';
+		g->envs[i].client_sni_name[ATTLS_HOST_LEN - 1] = '\0';
+		g->envs[i].host_ref_dns[ATTLS_HOST_LEN - 1] = '\0';
+		g->envs[i].keyring_pw[sizeof(g->envs[i].keyring_pw) - 1] = '\0';
+		g->envs[i].keyring_stash[sizeof(g->envs[i].keyring_stash) - 1] = '\0';
+		for (j = 0; j < ATTLS_MAX_SERVER_LABELS; j++)
+			g->envs[i].server_cert_labels[j][ATTLS_LABEL_LEN - 1] = '\0';
+		for (j = 0; j < ATTLS_MAX_SNI; j++) {
+			g->envs[i].sni[j].host[ATTLS_HOST_LEN - 1] = '\0';
+			g->envs[i].sni[j].label[ATTLS_LABEL_LEN - 1] = '\0';
+		}
 		pthread_mutex_init(&g->env[i].lock, NULL);
 		LIST_INIT(&g->env[i].users);
 	}
@@ -421,42 +701,154 @@ static int gen_copy(struct engine_gen *g, const struct attls_map_image *img)
 	return 0;
 }
 
-/* Build every environment whose key ring does not depend on the user. */
-static int gen_build(struct engine *e, struct engine_gen *g)
+/*
+ * Does env build the same SSL_CTX as old?  Every field counts but the
+ * source location (a line moved by an edit elsewhere in the file changes
+ * nothing); EnvironmentUserInstance and the other *UserInstance values
+ * are fields, so bumping one forces a fresh build.  The image's entries
+ * are memset() before they are filled and copied whole, so comparing
+ * bytes is comparing fields.
+ */
+static int env_same(const struct attls_env_cfg *a, const struct attls_env_cfg *b)
 {
-	struct attls_env_cfg *env;
-	int rc, err, kind;
-	size_t i;
+	const size_t w = offsetof(struct attls_env_cfg, where);
+	const size_t after = w + sizeof(a->where);
 
-	for (i = 0; i < g->nenvs; i++) {
-		env = &g->envs[i];
-		kind = keyring_kind(env->keyring);
-		if (kind == KEYRING_USER) {
-			/* Built per connection owner on first use; only the
-			 * settings that do not need a key ring are checked. */
-			g->env[i].per_user = 1;
-			if (env->role != ATTLS_ROLE_SERVER &&
-			    env->role != ATTLS_ROLE_SERVER_CLIENTAUTH) {
-				env_log(env, NULL, ATTLS_RC_ROLE_UNSUPPORTED,
-					env->keyring, env->cert_label,
-					"HandshakeRole Client is not supported by this engine yet",
-					"use HandshakeRole Server or ServerWithClientAuth");
-				return -EOPNOTSUPP;
-			}
+	return !memcmp(a, b, w) &&
+	       !memcmp((const char *)a + after, (const char *)b + after,
+		       sizeof(*a) - after);
+}
+
+/*
+ * Take the SSL_CTX(s) of an unchanged environment of the previous
+ * generation `prev` for env i of g.  1 if reused, 0 if it must be built.
+ */
+static int env_reuse(struct engine_gen *g, size_t i, struct engine_gen *prev)
+{
+	struct engine_env *ev = &g->env[i], *pe;
+	struct env_user *u, *nu;
+	size_t j;
+
+	for (j = 0; prev && j < prev->nenvs; j++) {
+		if (!env_same(&g->envs[i], &prev->envs[j]))
 			continue;
+		pe = &prev->env[j];
+		if (!ev->per_user) {
+			if (!pe->ctx || SSL_CTX_up_ref(pe->ctx) != 1)
+				return 0;
+			ev->ctx = pe->ctx;
+			return 1;
 		}
-		g->env[i].ctx = env_ctx_build(e, env, NULL, NULL, &rc, &err);
-		if (!g->env[i].ctx) {
-			log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init "
-				  "ENVIRONMENT: %s: %s; policy generation %llu "
-				  "not installed, the previous policy stays",
-				  ATTLS_RC_ENV_INIT, env->name,
-				  attls_rc_text(ATTLS_RC_ENV_INIT),
-				  (unsigned long long)g->generation);
-			return err ? err : -EINVAL;
+		/* Per owner: the contexts built so far (failed builds are
+		 * tried again). */
+		pthread_mutex_lock(&pe->lock);
+		LIST_FOREACH(u, &pe->users, link) {
+			if (!u->ctx)
+				continue;
+			nu = calloc(1, sizeof(*nu));
+			if (!nu || SSL_CTX_up_ref(u->ctx) != 1) {
+				free(nu);
+				break;
+			}
+			nu->uid = u->uid;
+			nu->ctx = u->ctx;
+			LIST_INSERT_HEAD(&ev->users, nu, link);
 		}
+		pthread_mutex_unlock(&pe->lock);
+		return 1;
 	}
 	return 0;
+}
+
+/* Who may use env's key ring: read at every install. */
+static int env_acl(struct engine *e, struct engine_gen *g, size_t i)
+{
+	const struct attls_env_cfg *env = &g->envs[i];
+	struct keyring_res *res;
+	int err;
+
+	res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	err = keyring_acl_load(e->keyring_root, env->keyring, &g->env[i].acl, res);
+	if (err)
+		env_log(env, NULL, res->rc, res->path, NULL, res->cause, res->fix);
+	free(res);
+	return err;
+}
+
+/* The SAFCheck certificate map, when an environment needs it. */
+static int gen_certmap(struct engine *e, struct engine_gen *g)
+{
+	struct keyring_res *res;
+	size_t i;
+	int err;
+
+	for (i = 0; i < g->nenvs; i++) {
+		if (g->envs[i].role == ATTLS_ROLE_SERVER_CLIENTAUTH &&
+		    g->envs[i].client_auth == ATTLS_CLIENT_AUTH_SAFCHECK)
+			break;
+	}
+	if (i == g->nenvs)
+		return 0;
+	res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	err = keyring_certmap_load(e->keyring_root, &g->certmap, res);
+	if (err)
+		env_log(&g->envs[i], NULL, res->rc, res->path, NULL, res->cause,
+			res->fix);
+	free(res);
+	return err;
+}
+
+/*
+ * Build every environment whose key ring does not depend on the user,
+ * reusing the SSL_CTX of unchanged ones from `prev` (may be NULL).
+ */
+static int gen_build(struct engine *e, struct engine_gen *g,
+		     struct engine_gen *prev)
+{
+	struct attls_env_cfg *env;
+	size_t i, reused = 0;
+	int rc, err;
+
+	i = g->nenvs;
+	err = gen_certmap(e, g);
+	if (err)
+		goto refuse;
+	for (i = 0; i < g->nenvs; i++) {
+		env = &g->envs[i];
+		/* Keyring RING: built per connection owner on first use. */
+		g->env[i].per_user = keyring_kind(env->keyring) == KEYRING_USER;
+		err = env_acl(e, g, i);
+		if (err)
+			goto refuse;
+		if (env_reuse(g, i, prev)) {
+			reused++;
+			continue;
+		}
+		if (g->env[i].per_user)
+			continue;
+		g->env[i].ctx = env_ctx_build(e, env, NULL, NULL, &rc, &err);
+		if (!g->env[i].ctx) {
+			err = err ? err : -EINVAL;
+			goto refuse;
+		}
+	}
+	if (reused)
+		log_debug("engine: policy generation %llu: %zu of %zu environment(s) "
+			  "unchanged, SSL_CTX and session cache kept",
+			  (unsigned long long)g->generation, reused, g->nenvs);
+	return 0;
+
+refuse:
+	log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init%s%s: %s; policy "
+		  "generation %llu not installed, the previous policy stays",
+		  ATTLS_RC_ENV_INIT, i < g->nenvs ? " ENVIRONMENT: " : "",
+		  i < g->nenvs ? g->envs[i].name : "", attls_rc_text(ATTLS_RC_ENV_INIT),
+		  (unsigned long long)g->generation);
+	return err;
 }
 
 /* Unlink generations nobody can use any more; caller holds pol_lock. */
@@ -496,7 +888,7 @@ static void gen_free_list(struct engine_gen *g)
 int engine_install_policy(struct engine *e, const struct attls_map_image *img,
 			  uint64_t generation)
 {
-	struct engine_gen *g, *cur, *freelist = NULL;
+	struct engine_gen *g, *cur, *prev, *freelist = NULL;
 	uint64_t now = engine_now_ns();
 	int err;
 
@@ -509,7 +901,16 @@ int engine_install_policy(struct engine *e, const struct attls_map_image *img,
 	err = gen_copy(g, img);
 	if (err)
 		goto free_gen;
-	err = gen_build(e, g);
+	/* The newest generation is never freed while it is the newest, and
+	 * only this (the daemon's) thread installs; the reference is for
+	 * clarity and costs nothing. */
+	pthread_mutex_lock(&e->pol_lock);
+	prev = LIST_FIRST(&e->gens);
+	if (prev)
+		prev->refs++;
+	pthread_mutex_unlock(&e->pol_lock);
+	err = gen_build(e, g, prev);
+	engine_gen_put(e, prev);
 	if (err)
 		goto free_gen;
 
@@ -606,6 +1007,26 @@ SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 	ctx = u->ctx;
 	pthread_mutex_unlock(&ev->lock);
 	return ctx;
+}
+
+int engine_env_access(struct engine_gen *g, int env_index, uint32_t uid,
+		      const char *user, const char *conn_desc)
+{
+	const struct engine_env *ev = &g->env[env_index];
+	struct keyring_res *res;
+	int err;
+
+	if (!ev->acl || !keyring_acl_check(ev->acl, uid, user, NULL))
+		return 0;
+	res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	err = keyring_acl_check(ev->acl, uid, user, res);
+	if (err)
+		env_log(&g->envs[env_index], conn_desc, res->rc, res->path, NULL,
+			res->cause, res->fix);
+	free(res);
+	return err;
 }
 
 void engine_gens_free(struct engine *e)

@@ -1,41 +1,63 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * keyring.h - AT-TLS key rings on a Linux file system.
+ * keyring.h - AT-TLS key rings on a Linux file system (docs/keyrings.md).
  *
- * `Keyring OWNER/RING` is the directory KEYRING_ROOT/OWNER/RING/, holding
- * one certificate per label: LABEL.pem (the certificate, optionally
- * followed by its chain) and LABEL.key (its private key).  A LABEL.pem
- * without a LABEL.key is a certificate-authority certificate of the ring
- * (RACF: a CERTAUTH certificate connected to the ring); the ring's CA
- * certificates verify partners' certificates (ServerWithClientAuth).
+ * `Keyring OWNER/RING` is the directory KEYRING_ROOT/OWNER/RING/.  Its
+ * entries (RACF: certificates connected to the ring) are named by label:
+ *   LABEL.pem   certificate, its chain may follow; LABEL.key beside it
+ *               holds the private key (PEM, encrypted or not)
+ *   LABEL.p12   PKCS#12: certificate, private key and chain in one file
+ * An entry with a private key is PERSONAL (ours), one without is CERTAUTH
+ * (a CA certificate that verifies partners); `ring.conf` may say so
+ * explicitly and mark the DEFAULT:
+ *   label NAME [usage personal|certauth] [default]
+ * The default PERSONAL entry is the one marked default, else the label
+ * `default`, else the only PERSONAL entry.  Passwords of .p12 files and
+ * encrypted .key files: the environment's KeyringPw/KeyringStashFile,
+ * else the first line of the ring's `ring.sth`.
+ *
+ * Access like RACF's RDATALIB profiles: a connection may use the ring only
+ * if its user is the ring's OWNER, is listed in the ring's `ACCESS` file
+ * (user names; `*` = every user) or is root.  Private key files, .p12
+ * files with a key, stash files: owned by root or the owner, no
+ * group/other access; the ring directory, ring.conf and ACCESS: not
+ * writable by group or others.
  *
  * `Keyring RING` (no owner) is the ring RING of the connection's user:
- * KEYRING_ROOT/USER/RING/.  `Keyring /abs/path.pem` is one PEM file with
- * the certificate, its chain and the private key.
+ * KEYRING_ROOT/USER/RING/.  `Keyring /abs/path.pem` (or .p12) is one file
+ * with the certificate, its chain and the private key, usable by every
+ * rule that names it; it has no CA certificates.
  *
- * CertificateLabel picks the label; without it the default is `default`
- * if it has a key, else the only label that has one.  A private key file
- * must be owned by root or the ring's owner and not be accessible by group
- * or others.
+ * KEYRING_ROOT/certmap maps client certificates to users for
+ * ClientAuthType SAFCheck (keyring_certmap_*).
  */
 #ifndef ATTLS_KEYRING_H
 #define ATTLS_KEYRING_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
+
+struct json_object;
 
 #define KEYRING_ROOT	"/etc/attls/keyrings"
 
 enum keyring_kind {
 	KEYRING_OWNED = 1,	/* OWNER/RING */
 	KEYRING_USER,		/* RING: owner = the connection's user */
-	KEYRING_FILE,		/* /absolute/path: one PEM file */
+	KEYRING_FILE,		/* /absolute/path: one PEM or PKCS#12 file */
 };
 
-/* What keyring_load() used and, on failure, why it failed. */
+/* RACF usage of a key ring entry. */
+enum keyring_usage {
+	KEYRING_PERSONAL = 1,	/* our certificate, with its private key */
+	KEYRING_CERTAUTH,	/* a CA certificate: verifies partners */
+};
+
+/* What a key ring call used and, on failure, why it failed. */
 struct keyring_res {
-	char path[PATH_MAX];	/* ring directory or PEM file */
+	char path[PATH_MAX];	/* ring directory or file */
 	char label[264];	/* label used or wanted; "" = none */
 	int rc;			/* ATTLS_RC_* (rc.h) of the failure, 0 = ok */
 	char cause[1024];	/* detail after attls_rc_text(rc) */
@@ -44,26 +66,115 @@ struct keyring_res {
 	char warn[512];
 };
 
+struct keyring;
+struct keyring_acl;
+struct keyring_certmap;
+
 /* KEYRING_* for a Keyring value, or -EINVAL when it is none of them. */
 int keyring_kind(const char *keyring);
 
 /*
- * Load the certificate (with chain) and private key of `label` ("" or NULL
- * = the ring's default) from `keyring` into `ctx`; with `want_ca` also make
- * the ring's CA certificates the trust store and client-CA list of `ctx`.
- * `root` is the key ring root (KEYRING_ROOT unless configured), `user` the
- * owner name of a ring written without owner (KEYRING_USER; may be NULL
- * otherwise), `pw` the password of an encrypted key in a KEYRING_FILE
- * (KeyringPw; NULL or "" = none; ignored for rings, whose keys are
- * protected by file permissions).  Returns 0, or a negative errno with
- * res->rc, res->cause and res->fix describing the failure; res->path and
- * res->label are filled in either case.  On failure the OpenSSL error
- * queue is drained into the log (rc.h attls_ssl_drain()); on success it
- * is left empty.
+ * Open and read the key ring `keyring` (a Keyring value) under `root`
+ * (KEYRING_ROOT when NULL or ""): every entry is loaded, an entry that
+ * cannot be (bad file, unprotected key) is kept with its error, which is
+ * reported only when the entry is used.  `user` is the owner of a ring
+ * written without owner (KEYRING_USER; ignored otherwise), `pw` the
+ * password of encrypted keys and PKCS#12 files (NULL or "" = the ring's
+ * ring.sth, else none).  Returns 0 with *out set, or a negative errno with
+ * res describing the failure (ring missing, ring.conf wrong).
  */
-int keyring_load(SSL_CTX *ctx, const char *root, const char *keyring,
-		 const char *label, const char *user, int want_ca,
-		 const char *pw, struct keyring_res *res);
+int keyring_open(const char *root, const char *keyring, const char *user,
+		 const char *pw, struct keyring **out, struct keyring_res *res);
+
+/* NULL-safe. */
+void keyring_free(struct keyring *kr);
+
+/*
+ * Put the PERSONAL entry `label` ("" or NULL = the ring's default) into
+ * ctx: certificate, chain and key, in the slot of its key type, so several
+ * calls with keys of different types (RSA, EC, ...) let OpenSSL choose per
+ * client (ServerCertificateLabel).  With `optional`, a ring without a
+ * default PERSONAL entry is not an error (returns -ENOENT with res->rc 0).
+ * Returns 0 (res->label = the label used; res->warn_rc set for an expired
+ * certificate), or a negative errno with res describing the failure.
+ */
+int keyring_use_cert(const struct keyring *kr, SSL_CTX *ctx, const char *label,
+		     int optional, struct keyring_res *res);
+
+/*
+ * The certificate, private key and chain of PERSONAL entry `label` (""/NULL
+ * = default), borrowed: valid while kr lives (take references to keep
+ * them).  0 or a negative errno with res set.
+ */
+int keyring_get_cert(const struct keyring *kr, const char *label, X509 **cert,
+		     EVP_PKEY **key, STACK_OF(X509) **chain,
+		     struct keyring_res *res);
+
+/*
+ * Make the ring's CERTAUTH certificates the trust store of ctx; with
+ * `client_ca_list` also the CA names a server sends in its certificate
+ * request.  0, or a negative errno (res->rc 109 when there are none).
+ */
+int keyring_use_cas(const struct keyring *kr, SSL_CTX *ctx, int client_ca_list,
+		    struct keyring_res *res);
+
+/*
+ * Who may use the ring `keyring`: its owner and its ACCESS list, read now.
+ * A ring without owner (KEYRING_USER) and a file (KEYRING_FILE) give an
+ * ACL that admits everybody (the former is always the user's own).
+ * 0 with *out set, or a negative errno with res set (unreadable ACCESS).
+ */
+int keyring_acl_load(const char *root, const char *keyring,
+		     struct keyring_acl **out, struct keyring_res *res);
+
+/*
+ * May the connection's user (uid, and its name `user`, NULL for a uid
+ * without one) use the ring?  The owner and the users listed in ACCESS
+ * may; so may uid 0, which can read every key file anyway (on Linux the
+ * list protects keys from unprivileged users, not from root).  0, or
+ * -EACCES with res->rc 202 and the reason (res may be NULL: no
+ * description).
+ */
+int keyring_acl_check(const struct keyring_acl *acl, uint32_t uid,
+		      const char *user, struct keyring_res *res);
+
+/* NULL-safe. */
+void keyring_acl_free(struct keyring_acl *acl);
+
+/*
+ * KEYRING_ROOT/certmap (root/certmap), for ClientAuthType SAFCheck:
+ *   subject <RFC 2253 subject DN> <user>
+ *   sha256 <hex SHA-256 fingerprint, colons optional> <user>
+ * '#' starts a comment.  The file must be owned by root and writable by
+ * nobody else.  0 with *out set (a missing file gives an empty map), or a
+ * negative errno with res set.
+ */
+int keyring_certmap_load(const char *root, struct keyring_certmap **out,
+			 struct keyring_res *res);
+
+/*
+ * The user certificate x maps to (fingerprint lines first, then subject
+ * lines), into user[len].  0, or -ENOENT when unmapped.
+ */
+int keyring_certmap_find(const struct keyring_certmap *m, X509 *x, char *user,
+			 size_t len);
+
+/* NULL-safe. */
+void keyring_certmap_free(struct keyring_certmap *m);
+
+/*
+ * `attlsctl keyring list` (RACDCERT LISTRING): describe the ring
+ * `owner_ring` (a Keyring value, OWNER/RING or /path) under `root` into
+ * the JSON object `out`:
+ *   "keyring", "path", "owner", "access": [user...],
+ *   "certificates": [{"label", "owner", "usage": "personal"|"certauth",
+ *     "default", "subject", "issuer", "serial", "not_before", "not_after",
+ *     "expired", "key_type", "key_bits", "sha256", "file", "error"}]
+ * Never prints a secret.  0, or a negative errno with "error" (and
+ * "rc") added to `out`.
+ */
+int keyring_list_json(const char *root, const char *owner_ring,
+		      struct json_object *out);
 
 /*
  * The password of a KeyringStashFile: its first line, into pw[len].  The

@@ -1,6 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * rc.c - return-code texts and the OpenSSL error -> return code mapping.
+ *
+ * Codes of our own (rc.h), where AT-TLS has no number for the meaning:
+ *   5118  outbound: the engine's connection to the original destination
+ *         failed (refused, unreachable, or not connected within
+ *         HandshakeTimeout); the application is reset.
+ *   5119  the partner's certificate chain is valid but names neither the
+ *         HostReferenceIdDNS name (X509_V_ERR_HOSTNAME_MISMATCH) nor the
+ *         address; AT-TLS reports this as 8 (validation error), which
+ *         would not tell it from a broken chain.
+ *   5120  ClientAuthType SAFCheck: the client certificate is valid but
+ *         KEYRING_ROOT/certmap maps it to no existing user.
+ *   5121  SNI: a server with ServerHandshakeSNI Required got no name, or
+ *         with ServerHandshakeSNIMatch Required a name not in
+ *         ServerHandshakeSNIList; a client with ClientHandshakeSNIMatch
+ *         Required whose name the server did not acknowledge.
+ * Expired or not yet valid partner certificates are 401, an unknown
+ * certificate authority 435, as in AT-TLS.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +74,10 @@ static const struct {
 	{ ATTLS_RC_PEER_ALERT,		"partner ended the handshake with an alert" },
 	{ ATTLS_RC_RESOURCE,		"socket resource failure" },
 	{ ATTLS_RC_PROTOCOL,		"TLS protocol error" },
+	{ ATTLS_RC_PARTNER_CONNECT,	"connection to the partner failed" },
+	{ ATTLS_RC_HOST_MISMATCH,	"partner certificate does not match the host reference" },
+	{ ATTLS_RC_CERT_UNMAPPED,	"client certificate is not mapped to a user" },
+	{ ATTLS_RC_SNI,			"server name indication not acceptable" },
 };
 
 const char *attls_rc_text(int rc)
@@ -86,6 +107,9 @@ int attls_rc_from_verify(long v)
 		return ATTLS_RC_CA_UNKNOWN;
 	case X509_V_ERR_CERT_REVOKED:
 		return ATTLS_RC_CERT_REVOKED;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return ATTLS_RC_HOST_MISMATCH;
 	default:
 		return ATTLS_RC_CERT_VALIDATION;
 	}

@@ -55,6 +55,14 @@ enum attls_rc {
 	ATTLS_RC_PEER_ALERT		= 5115,	/* partner sent a fatal alert */
 	ATTLS_RC_RESOURCE		= 5116,	/* socket/bind/map resource failure */
 	ATTLS_RC_PROTOCOL		= 5117,	/* other TLS protocol error */
+	ATTLS_RC_PARTNER_CONNECT	= 5118,	/* outbound: connect to the partner failed */
+	ATTLS_RC_HOST_MISMATCH		= 5119,	/* partner certificate does not match
+						 * HostReferenceIdDNS */
+	ATTLS_RC_CERT_UNMAPPED		= 5120,	/* SAFCheck: client certificate maps to
+						 * no local user */
+	ATTLS_RC_SNI			= 5121,	/* SNI name missing, unknown or not
+						 * acknowledged (ServerHandshakeSNI /
+						 * ClientHandshakeSNIMatch Required) */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

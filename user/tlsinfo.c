@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -98,16 +99,49 @@ static void group_str(const SSL *ssl, char *buf, size_t len)
 		snprintf(buf, len, "0x%04x", nid & 0xffff);
 }
 
-void tlsinfo_fill(const SSL *ssl, int local_cert, const char *role,
+void tlsinfo_sha256(X509 *x, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	hex[0] = '\0';
+	if (!x || X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
+		return;
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+void tlsinfo_cert(X509 *x, struct zert_cert *out)
+{
+	EVP_PKEY *pk;
+
+	memset(out, 0, sizeof(*out));
+	if (!x)
+		return;
+	name_str(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+	name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+	serial_str(x, out->serial, sizeof(out->serial));
+	time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
+	time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
+	pk = X509_get0_pubkey(x);
+	if (pk) {
+		snprintf(out->key_type, sizeof(out->key_type), "%s", key_type(pk));
+		out->key_bits = (unsigned)EVP_PKEY_get_bits(pk);
+	}
+	tlsinfo_sha256(x, out->sha256);
+	if (X509_get_signature_nid(x) != NID_undef)
+		snprintf(out->sig_alg, sizeof(out->sig_alg), "%s",
+			 OBJ_nid2ln(X509_get_signature_nid(x)));
+}
+
+void tlsinfo_fill(const SSL *ssl, int server, int local_sent,
 		  struct zert_tls *out)
 {
 	const SSL_CIPHER *c;
 	const char *s;
-	EVP_PKEY *pk;
-	X509 *x;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(out->role, sizeof(out->role), "%s", role);
+	snprintf(out->role, sizeof(out->role), "%s", server ? "server" : "client");
 	snprintf(out->protocol, sizeof(out->protocol), "%s",
 		 SSL_get_version(ssl));
 	c = SSL_get_current_cipher(ssl);
@@ -121,23 +155,8 @@ void tlsinfo_fill(const SSL *ssl, int local_cert, const char *role,
 	}
 	group_str(ssl, out->group, sizeof(out->group));
 	out->resumed = SSL_session_reused(ssl);
-
-	x = local_cert ? SSL_get_certificate(ssl) :
-	    SSL_get0_peer_certificate(ssl);
-	if (x) {
-		name_str(X509_get_subject_name(x), out->cert_subject,
-			 sizeof(out->cert_subject));
-		name_str(X509_get_issuer_name(x), out->cert_issuer,
-			 sizeof(out->cert_issuer));
-		serial_str(x, out->cert_serial, sizeof(out->cert_serial));
-		time_str(X509_get0_notAfter(x), out->cert_not_after,
-			 sizeof(out->cert_not_after));
-		pk = X509_get0_pubkey(x);
-		if (pk) {
-			snprintf(out->cert_key_type, sizeof(out->cert_key_type),
-				 "%s", key_type(pk));
-			out->cert_key_bits = (unsigned)EVP_PKEY_get_bits(pk);
-		}
-	}
+	if (local_sent)
+		tlsinfo_cert(SSL_get_certificate(ssl), &out->local_cert);
+	tlsinfo_cert(SSL_get0_peer_certificate(ssl), &out->peer_cert);
 	ERR_clear_error();
 }

@@ -11,13 +11,21 @@
 #include "zert.h"
 
 /*
- * Fill `out` from the established connection `ssl`.  `local_cert` selects
- * the certificate described: ours (SSL_get_certificate(), the server
- * role) or the partner's (SSL_get0_peer_certificate(), the client role);
- * `role` is copied into out->role.  Fields that do not apply stay "" / 0.
- * Never fails; clears what it leaves on the OpenSSL error queue.
+ * Fill `out` from the established connection `ssl`: protocol, cipher,
+ * group, and both certificates (zert.h struct zert_tls).  `server` is our
+ * role; `local_sent` whether our certificate went to the partner (always
+ * for a server, for a client only when the server asked for one).
+ * Fields that do not apply stay "" / 0.  Never fails; clears what it
+ * leaves on the OpenSSL error queue.
  */
-void tlsinfo_fill(const SSL *ssl, int local_cert, const char *role,
+void tlsinfo_fill(const SSL *ssl, int server, int local_sent,
 		  struct zert_tls *out);
+
+/* Describe certificate x (NULL: all empty) into out. */
+void tlsinfo_cert(X509 *x, struct zert_cert *out);
+
+/* SHA-256 fingerprint of x's DER as 64 lower-case hex digits + NUL into
+ * hex[65]; "" when it cannot be computed. */
+void tlsinfo_sha256(X509 *x, char hex[65]);
 
 #endif /* ATTLS_TLSINFO_H */
