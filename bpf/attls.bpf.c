@@ -13,6 +13,7 @@
  *   cgroup/getsockname4/6  show an outbound application its real local
  *                          address (the engine's end of the wire)
  *   sockops                connection events for zERT
+ *   cgroup_skb/in+egress   zERT stream observation (observe.bpf.h)
  *
  * See docs/design.md for why the engine owns the wire socket.
  */
@@ -24,6 +25,7 @@
 #include "attls_tuple.h"
 #include "maps.bpf.h"
 #include "classify.bpf.h"
+#include "observe.bpf.h"
 
 /*
  * Pin a context load in place.  Without it clang may sink the load into a
@@ -560,6 +562,7 @@ static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
 	__u32 rip6[4], lip6[4];
 	__u64 bytes_in = skops->bytes_received, bytes_out = skops->bytes_acked;
 	__u32 segs_in = skops->segs_in, segs_out = skops->segs_out;
+	__u32 snd_nxt = skops->snd_nxt, rcv_nxt = skops->rcv_nxt;
 
 	rip6[0] = skops->remote_ip6[0];
 	rip6[1] = skops->remote_ip6[1];
@@ -609,8 +612,11 @@ static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
 			/* the app's side of an outbound engine connection */
 			ev->flags |= ATTLS_EVF_HOP;
 		}
+		/* an engine hop is reported by the engine, not observed */
+		if (sk && !(ev->flags & ATTLS_EVF_HOP))
+			attls_obs_start(sk, ev->cookie, snd_nxt, rcv_nxt);
 	}
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, attls_rb_flags());	/* batched: observe.bpf.h */
 }
 
 SEC("sockops")

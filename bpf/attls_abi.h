@@ -240,6 +240,18 @@ enum {
 	ATTLS_STAT_CONNECT_NOMATCH,	/* outbound, no rule */
 	ATTLS_STAT_SOCKNAME_REWRITE,	/* getsockname rewrites */
 	ATTLS_STAT_GUARD_DENIED,	/* socket/SYN/connect refused: no policy */
+	/* zERT stream observation (bpf/observe.bpf.h) */
+	ATTLS_STAT_OBS_STARTED,		/* connections observed */
+	ATTLS_STAT_OBS_CHUNKS,		/* payload chunks sent to attlsd */
+	ATTLS_STAT_OBS_DROPPED,		/* chunks lost: ringbuf full */
+	ATTLS_STAT_OBS_NO_STATE,	/* no socket storage: not observed */
+	/* zERT collector in attlsd, published by it (not the kernel) into
+	 * the CPU 0 slot so `attlsctl status` shows them */
+	ATTLS_STAT_ZERT_RECORDS,	/* records written */
+	ATTLS_STAT_ZERT_WRITE_ERRORS,	/* records that could not be written */
+	ATTLS_STAT_ZERT_LOST,		/* records not built (out of memory) */
+	ATTLS_STAT_ZERT_UNMATCHED,	/* chunks/closes for unknown connections */
+	ATTLS_STAT_ZERT_WATCH_DROPPED,	/* live watchers cut off: too slow */
 	ATTLS_STAT_MAX,
 };
 
@@ -266,5 +278,60 @@ struct attls_event {
 	struct attls_flow real;		/* with ATTLS_EVF_HOP: the wire flow */
 };
 _Static_assert(sizeof(struct attls_event) == 176, "attls_event ABI");
+
+/*
+ * zERT stream observation (bpf/observe.bpf.h, docs/zert.md).  sockops
+ * starts observing each connection it reports established (not the
+ * application side of an engine hop); cgroup_skb ingress/egress then copy
+ * the first ATTLS_OBS_MAX_BYTES of each direction, in at most
+ * ATTLS_OBS_MAX_SEGS segments, into the ringbuf; a direction whose first
+ * bytes are neither TLS nor SSH stops after those 4 bytes.
+ */
+#define ATTLS_OBS_MAX_BYTES	4096	/* per direction; a power of two */
+#define ATTLS_OBS_MAX_SEGS	8	/* payload segments per direction */
+
+#define ATTLS_EV_PAYLOAD	3	/* struct attls_obs_event */
+
+#define ATTLS_OBS_F_SENT	(1u << 0)	/* bytes the socket sent (egress) */
+
+/* attls_obs_state.kind[], decided from a direction's first 4 bytes.  A
+ * cleartext direction sends only those 4 bytes up and is done: no
+ * application plaintext beyond them leaves the kernel. */
+#define ATTLS_OBS_KIND_UNKNOWN	0
+#define ATTLS_OBS_KIND_TLS	1	/* 0x16/0x15 0x03 0x00-04: handshake or
+					 * alert record */
+#define ATTLS_OBS_KIND_SSH	2	/* "SSH-" */
+#define ATTLS_OBS_KIND_NONE	3	/* anything else: cleartext */
+
+/* Ringbuf: up to ATTLS_OBS_MAX_BYTES of one direction, at a stream
+ * offset (byte 0 = the first byte after the SYN).  Only the header and
+ * `len` bytes of data are submitted. */
+struct attls_obs_event {
+	__u32 type;			/* ATTLS_EV_PAYLOAD */
+	__u32 flags;			/* ATTLS_OBS_F_* */
+	__u64 cookie;			/* socket cookie, as attls_event */
+	__u32 offset;			/* stream offset of data[0] */
+	__u16 len;			/* bytes of data[] */
+	__u16 seg;			/* payload segment number, from 0 */
+	__u8  data[ATTLS_OBS_MAX_BYTES];
+};
+_Static_assert(sizeof(struct attls_obs_event) == 24 + ATTLS_OBS_MAX_BYTES,
+	       "attls_obs_event ABI");
+#define ATTLS_OBS_EVENT_HDR	24	/* bytes before data[] */
+
+/* attls_obs: per-socket observation state (socket-local storage).
+ * Index 0 is the received direction, 1 the sent one. */
+struct attls_obs_state {
+	__u64 cookie;
+	__u32 seq0[2];			/* TCP sequence number of stream byte 0 */
+	__u32 hi[2];			/* end of the captured prefix */
+	__u8  segs[2];			/* payload segments captured */
+	__u8  done[2];			/* direction captured enough */
+	__u8  kind[2];			/* ATTLS_OBS_KIND_* of each direction */
+	__u8  stop;			/* observation over: every later packet
+					 * costs one storage lookup */
+	__u8  pad;
+};
+_Static_assert(sizeof(struct attls_obs_state) == 32, "attls_obs_state ABI");
 
 #endif /* ATTLS_ABI_H */

@@ -27,6 +27,7 @@ struct ctl {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct ctl_cmd *cmds;
+	const struct ctl_stream_cmd *streams;
 	void *arg;
 };
 
@@ -147,6 +148,42 @@ static void reply_error(int fd, int err, const char *msg)
 	json_object_put(r);
 }
 
+void ctl_set_streams(struct ctl *c, const struct ctl_stream_cmd *streams)
+{
+	c->streams = streams;
+}
+
+/*
+ * A streaming command: the handler takes the connection.  Returns 1 if
+ * `name` is one (the connection is then dealt with), else 0.
+ */
+static int serve_stream(struct ctl *c, const char *name, struct json_object *req,
+			int fd, const struct ucred *cred)
+{
+	const struct ctl_stream_cmd *sc;
+	const char *errmsg = NULL;
+	int err;
+
+	for (sc = c->streams; sc && sc->name; sc++)
+		if (!strcmp(sc->name, name))
+			break;
+	if (!sc || !sc->name)
+		return 0;
+	if (sc->privileged && cred->uid != 0) {
+		reply_error(fd, -EPERM, "permission denied: only root may do this");
+		log_warnx("control: '%s' refused to uid %u (pid %d)", name,
+			  cred->uid, cred->pid);
+		close(fd);
+		return 1;
+	}
+	err = sc->fn(c->arg, req, fd, &errmsg);
+	if (err) {
+		reply_error(fd, err, errmsg ? errmsg : strerror(-err));
+		close(fd);
+	}
+	return 1;
+}
+
 void ctl_serve(struct ctl *c)
 {
 	struct json_object *req = NULL, *reply = NULL, *jcmd;
@@ -181,6 +218,10 @@ void ctl_serve(struct ctl *c)
 		goto put_req;
 	}
 	name = json_object_get_string(jcmd);
+	if (serve_stream(c, name, req, fd, &cred)) {
+		fd = -1;	/* taken by the handler, or closed */
+		goto put_req;
+	}
 	for (cmd = c->cmds; cmd->name; cmd++)
 		if (!strcmp(cmd->name, name))
 			break;
@@ -222,7 +263,8 @@ put_req:
 free_buf:
 	free(buf);
 close_fd:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 void ctl_close(struct ctl *c)

@@ -7,6 +7,8 @@
  * protocol is one JSON object per connection each way:
  *   request   {"cmd": "policy", ...arguments}\n
  *   reply     {"ok": true, ...} or {"ok": false, "error": "...", "errno": N, ...}\n
+ * except for streaming commands (ctl_stream_handler), which answer
+ * {"ok": true} and then keep sending lines until the client goes away.
  * Only root (SO_PEERCRED uid 0) may send commands that change state.
  */
 #ifndef ATTLS_CTL_H
@@ -28,10 +30,27 @@ struct ctl;
 typedef int (*ctl_handler)(void *arg, struct json_object *req,
 			   struct json_object *reply, const char **errmsg);
 
+/*
+ * A streaming command (e.g. "zert-watch"): instead of one reply, the
+ * handler takes the client's socket (non-blocking) and keeps writing to it
+ * -- its first line must be {"ok": true}.  Returns 0 when it took `fd`, or
+ * a negative errno with *errmsg set: then the error reply is sent and the
+ * socket closed here as for any command.
+ */
+typedef int (*ctl_stream_handler)(void *arg, struct json_object *req, int fd,
+				  const char **errmsg);
+
 struct ctl_cmd {
 	const char *name;
 	ctl_handler fn;
 	int privileged;		/* changes state: root only */
+};
+
+/* Streaming commands have a table of their own (ctl_set_streams()). */
+struct ctl_stream_cmd {
+	const char *name;
+	ctl_stream_handler fn;
+	int privileged;		/* root only */
 };
 
 /* Socket path for a pin root: /run/attls/<basename>.sock.  Inline: the
@@ -47,6 +66,9 @@ static inline void ctl_socket_path(const char *pin_root, char *buf, size_t len)
 /* Listen on `path` (replacing a stale socket).  0 or -errno. */
 int ctl_open(const char *path, const struct ctl_cmd *cmds, void *arg,
 	     struct ctl **out);
+
+/* Also serve these streaming commands (NULL-terminated table, kept). */
+void ctl_set_streams(struct ctl *c, const struct ctl_stream_cmd *streams);
 
 /* The listening fd, for the daemon's epoll. */
 int ctl_fd(const struct ctl *c);

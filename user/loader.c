@@ -31,7 +31,8 @@
 #endif
 
 #define DP_MAX_CGROUPS	64
-#define DP_MAX_LINKS	(DP_MAX_CGROUPS * 8 + 1)
+/* links per cgroup: one per cgroup program (13 today), with room */
+#define DP_MAX_LINKS	(DP_MAX_CGROUPS * 16 + 1)
 
 struct dp {
 	struct attls_bpf *skel;
@@ -402,6 +403,11 @@ int dp_hop_map_fd(const struct dp *dp)
 int dp_ringbuf_fd(const struct dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.attls_events);
+}
+
+int dp_stats_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_stats);
 }
 
 unsigned dp_ncgroups(const struct dp *dp)

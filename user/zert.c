@@ -1,51 +1,130 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * zert.c - zERT-style connection detail records (SMF 119 subtype 11
- * analog) as NDJSON, one JSON object per line, in ZERT_DIR/zert.ndjson.
+ * zert.c - the zERT collector: connection detail records (SMF 119
+ * subtype 11 analog) and interval summaries (subtype 12) as NDJSON in
+ * ZERT_DIR/zert.ndjson, live watchers, counters.  docs/zert.md.
  *
  * Engine-protected connections come with full TLS attributes from the
  * engine.  Every other TCP connection of the attached cgroups comes from
- * sockops events; recognising an application's own TLS or SSH by stream
- * observation is a later step, so those are reported as protection
- * "unknown" rather than guessed.  Never a secret in a record.
+ * sockops events, and its protection from stream observation: the kernel
+ * sends up the first bytes of each direction (bpf/observe.bpf.h), they are
+ * reassembled here by stream offset and parsed by user/observe.c.  The
+ * init record is written when the observation is complete (handshake
+ * seen, or cleartext recognised), or at the latest init_delay after
+ * establishment with what is known then; a later difference becomes a
+ * "change" record.  Never a secret in a record: only handshake fields.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "addr.h"
 #include "aj.h"
 #include "log.h"
+#include "observe.h"
 #include "zert.h"
+#include "zert_out.h"
+#include "zert_session.h"
+#include "zert_sum.h"
 
 #define ZERT_BUCKETS	4096	/* open sockops connections, chained */
+#define ZERT_TICK_MS	250	/* timers: pending inits, intervals, rotation */
+#define ZERT_WATCH_MAX	(1u << 20)	/* a watcher's backlog before cut-off */
+#define ZERT_MAX_WATCHERS 16
+#define ZERT_UID_CACHE	64
+#define ZERT_CG_CACHE	256
+
+/* What was captured of one connection, while it is being observed. */
+struct zert_obsbuf {
+	uint8_t data[2][ATTLS_OBS_MAX_BYTES];	/* [0] received, [1] sent */
+	uint8_t have[2][ATTLS_OBS_MAX_BYTES / 8];	/* bitmap of bytes in */
+	uint32_t contig[2];			/* bytes in from offset 0 */
+	uint32_t chunks;
+};
 
 /* A connection sockops reported established and not yet closed. */
 struct zert_open {
-	struct zert_open *next;
+	struct zert_open *next;		/* hash chain */
+	struct zert_open *pnext, *pprev;	/* on lists.head[pending] */
 	uint64_t cookie;
 	uint64_t start_ns;		/* CLOCK_REALTIME */
+	uint64_t est_mono;		/* established, CLOCK_MONOTONIC ns */
 	uint32_t flags;			/* ATTLS_EVF_* of the established event */
 	struct attls_flow flow;
 	struct attls_owner owner;
+	int pending;			/* LIST_PENDING, LIST_LINGER or 0 */
+	int init_written;
+	int observing;			/* obs may still change what we know */
+	enum obs_kind kind;
+	int partial;			/* attributes incomplete */
+	int truncated, malformed;
+	struct zert_obsbuf *obs;
+	struct zert_session *sess;	/* TLS/SSH, NULL otherwise */
+	struct zert_shape *shape;	/* counting in the summary */
+	uint32_t captured[2];		/* contiguous bytes seen, [1] sent */
+	uint64_t shape_sig;		/* state_sig() of the last record */
+	int ended[2];			/* the kernel captures no more */
+};
+
+struct zert_watcher {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+/* The pending-init and linger lists (see "sockops and stream observation
+ * path" below), indexed by LIST_PENDING / LIST_LINGER. */
+struct zert_lists {
+	struct zert_open *head[3], *tail[3];
+};
+
+struct zert_counters {
+	uint64_t records;
+	uint64_t write_errors;
+	uint64_t lost;
+	uint64_t unmatched;
+	uint64_t watch_dropped;
 };
 
 struct zert {
 	pthread_mutex_t lock;
-	FILE *f;
-	char path[PATH_MAX];
+	struct zert_opts opts;
+	struct zert_out *out;
+	struct zert_sum *sum;
 	char host[256];
 	char boot_id[40];
 	struct zert_open *open[ZERT_BUCKETS];
-	uint64_t written;
+	struct zert_lists lists;
+	struct obs_result *res;		/* scratch for obs_analyze() (large) */
+	struct zert_counters cnt;
+	uint64_t interval_start_ns;	/* CLOCK_REALTIME */
+	time_t interval_end;		/* next boundary, seconds */
+	time_t last_publish;
+	int stats_fd;
+	int ncpus;
+	struct zert_watcher watchers[ZERT_MAX_WATCHERS];
+	unsigned nwatchers;
+	int wake_fd;			/* eventfd: watchers changed, stop */
+	int stop;
+	pthread_t thread;
+	int thread_started;
+	int cg_mnt_fd;			/* cgroup2 mount, for id -> path */
+	char cg_mnt[PATH_MAX];
+	struct { uint32_t uid; int valid; char name[33]; } uids[ZERT_UID_CACHE];
+	struct { uint64_t id; char path[256]; } cgs[ZERT_CG_CACHE];
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -75,79 +154,188 @@ static void iso8601(uint64_t ns, char *buf, size_t len)
 		 tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000ull / 1000));
 }
 
-int zert_open(const char *dir, struct zert **out)
+/* ---- options ------------------------------------------------------------- */
+
+/* A decimal number with an optional K/M/G (x1024) suffix, <= max. */
+static int parse_num(const char *arg, uint64_t max, int suffix, uint64_t *out)
 {
-	struct zert *z;
-	FILE *f;
-	int fd, err;
+	unsigned long long v;
+	char *end;
 
-	z = calloc(1, sizeof(*z));
-	if (!z)
-		return -ENOMEM;
-	if (mkdir(dir, 0750) && errno != EEXIST) {
-		err = -errno;
-		log_warn("zERT directory %s", dir);
-		goto free_z;
-	}
-	snprintf(z->path, sizeof(z->path), "%s/zert.ndjson", dir);
-	fd = open(z->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		err = -errno;
-		log_warn("zERT file %s", z->path);
-		goto free_z;
-	}
-	f = fdopen(fd, "a");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto free_z;
-	}
-	z->f = f;
-	pthread_mutex_init(&z->lock, NULL);
-	if (gethostname(z->host, sizeof(z->host) - 1))
-		snprintf(z->host, sizeof(z->host), "unknown");
-	{
-		FILE *b = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-		if (b) {
-			if (!fgets(z->boot_id, sizeof(z->boot_id), b))
-				z->boot_id[0] = '\0';
-			z->boot_id[strcspn(z->boot_id, "\n")] = '\0';
-			fclose(b);
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *arg == '-')
+		return -EINVAL;
+	if (suffix && *end) {
+		switch (*end++) {
+		case 'k': case 'K':
+			v <<= 10;
+			break;
+		case 'm': case 'M':
+			v <<= 20;
+			break;
+		case 'g': case 'G':
+			v <<= 30;
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
-	*out = z;
+	if (*end || v > max)
+		return -EINVAL;
+	*out = v;
 	return 0;
-
-free_z:
-	free(z);
-	return err;
 }
 
-void zert_close(struct zert *z)
+int zert_parse_opt(struct zert_opts *o, int opt, const char *arg)
 {
-	unsigned i;
+	uint64_t v;
 
-	if (!z)
+	switch (opt) {
+	case ZERT_OPT_INTERVAL:
+		if (parse_num(arg, 7 * 86400, 0, &v) || !v)
+			goto bad;
+		o->interval = (unsigned)v;
+		return 0;
+	case ZERT_OPT_MAX_SIZE:
+		if (parse_num(arg, 1ull << 40, 1, &v) || (v && v < 4096))
+			goto bad;
+		/* 0 would mean "default": UINT64_MAX is "never" */
+		o->max_bytes = v ? v : UINT64_MAX;
+		return 0;
+	case ZERT_OPT_MAX_AGE:
+		if (parse_num(arg, 366 * 86400, 0, &v))
+			goto bad;
+		o->max_age = v ? (unsigned)v : UINT32_MAX;
+		return 0;
+	case ZERT_OPT_KEEP:
+		if (parse_num(arg, 100000, 0, &v))
+			goto bad;
+		o->keep = (unsigned)v;
+		return 0;
+	case ZERT_OPT_RETENTION:
+		if (parse_num(arg, 100000, 0, &v))
+			goto bad;
+		o->retention_days = v ? (unsigned)v : UINT32_MAX;
+		return 0;
+	case ZERT_OPT_INIT_DELAY:
+		if (parse_num(arg, 600000, 0, &v))
+			goto bad;
+		o->init_delay_ms = v ? (unsigned)v : 1;
+		return 0;
+	}
+bad:
+	fprintf(stderr, "attlsd: bad value '%s' for a --zert-* option "
+		"(see attlsd --help)\n", arg);
+	return -EINVAL;
+}
+
+static void opts_resolve(struct zert_opts *o, struct zert_out_opts *oo)
+{
+	if (!o->interval)
+		o->interval = ZERT_DEFAULT_INTERVAL;
+	if (!o->init_delay_ms)
+		o->init_delay_ms = ZERT_DEFAULT_INIT_MS;
+	if (!o->max_bytes)
+		o->max_bytes = ZERT_DEFAULT_MAX_BYTES;
+	if (!o->max_age)
+		o->max_age = ZERT_DEFAULT_MAX_AGE;
+	if (!o->retention_days)
+		o->retention_days = ZERT_DEFAULT_RETENTION;
+	oo->max_bytes = o->max_bytes == UINT64_MAX ? 0 : o->max_bytes;
+	oo->max_age = o->max_age == UINT32_MAX ? 0 : o->max_age;
+	oo->keep = o->keep;
+	oo->retention_days = o->retention_days == UINT32_MAX ? 0 : o->retention_days;
+}
+
+/* ---- identity: user names and cgroup paths, cached ------------------------ */
+
+/* Caller holds z->lock. */
+static const char *user_name(struct zert *z, uint32_t uid)
+{
+	unsigned slot = uid % ZERT_UID_CACHE;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (z->uids[slot].valid && z->uids[slot].uid == uid)
+		return z->uids[slot].name[0] ? z->uids[slot].name : NULL;
+	getpwuid_r(uid, &pw, buf, sizeof(buf), &res);
+	z->uids[slot].uid = uid;
+	z->uids[slot].valid = 1;
+	snprintf(z->uids[slot].name, sizeof(z->uids[slot].name), "%s",
+		 res ? res->pw_name : "");
+	return res ? z->uids[slot].name : NULL;
+}
+
+static void cgroup_mount(struct zert *z)
+{
+	char dev[256], dir[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/mounts", "re");
+
+	z->cg_mnt_fd = -1;
+	if (!f)
 		return;
-	for (i = 0; i < ZERT_BUCKETS; i++) {
-		struct zert_open *o = z->open[i], *next;
-
-		for (; o; o = next) {
-			next = o->next;
-			free(o);
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(z->cg_mnt, sizeof(z->cg_mnt), "%s", dir);
+			z->cg_mnt_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			break;
 		}
 	}
-	if (z->f)
-		fclose(z->f);
-	pthread_mutex_destroy(&z->lock);
-	free(z);
+	fclose(f);
 }
 
-const char *zert_path(const struct zert *z)
+/*
+ * The path of cgroup `id` below the cgroup2 root ("/system.slice/x"), as
+ * /proc/PID/cgroup shows it.  On cgroup v2 the id is the kernfs node id,
+ * which open_by_handle_at() takes as a FILEID_KERNFS handle; no directory
+ * walk.  NULL when it cannot be resolved (the cgroup is gone).
+ * Caller holds z->lock.
+ */
+static const char *cgroup_path(struct zert *z, uint64_t id)
 {
-	return z->path;
+	unsigned slot = (unsigned)(id % ZERT_CG_CACHE);
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	char link[64], target[PATH_MAX];
+	size_t mlen;
+	ssize_t n;
+	int fd;
+
+	if (!id)
+		return NULL;
+	if (z->cgs[slot].id == id)
+		return z->cgs[slot].path[0] ? z->cgs[slot].path : NULL;
+	z->cgs[slot].id = id;
+	z->cgs[slot].path[0] = '\0';
+	if (z->cg_mnt_fd < 0)
+		return NULL;
+	h.fh.handle_bytes = sizeof(h.id);
+	h.fh.handle_type = 0xfe;	/* FILEID_KERNFS */
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(z->cg_mnt_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	mlen = strlen(z->cg_mnt);
+	if (!strncmp(target, z->cg_mnt, mlen) &&
+	    (target[mlen] == '/' || !target[mlen]))
+		snprintf(z->cgs[slot].path, sizeof(z->cgs[slot].path), "%.255s",
+			 target[mlen] ? target + mlen : "/");
+	else
+		snprintf(z->cgs[slot].path, sizeof(z->cgs[slot].path), "%.255s",
+			 target);
+	return z->cgs[slot].path;
 }
+
+/* ---- records -------------------------------------------------------------- */
 
 static int add_time(struct json_object *o, const char *key, uint64_t ns)
 {
@@ -177,39 +365,44 @@ static int add_endpoint(struct json_object *o, const char *key,
 	return aj_add(o, key, ep);
 }
 
-static int add_owner(struct json_object *o, const struct attls_owner *ow)
+static void comm_str(const struct attls_owner *ow, char *buf)
 {
-	char comm[ATTLS_COMM_LEN + 1], pwbuf[1024];
-	struct passwd pw, *res = NULL;
+	memcpy(buf, ow->comm, ATTLS_COMM_LEN);
+	buf[ATTLS_COMM_LEN] = '\0';
+}
+
+/* Caller holds z->lock (caches). */
+static int add_owner(struct zert *z, struct json_object *o,
+		     const struct attls_owner *ow)
+{
+	char comm[ATTLS_COMM_LEN + 1];
 	int err;
 
-	memcpy(comm, ow->comm, ATTLS_COMM_LEN);
-	comm[ATTLS_COMM_LEN] = '\0';
-	getpwuid_r(ow->uid, &pw, pwbuf, sizeof(pwbuf), &res);
+	comm_str(ow, comm);
 	err = aj_add_u64(o, "pid", ow->pid);
 	err = err ?: aj_add_str(o, "job", comm);
 	err = err ?: aj_add_u64(o, "uid", ow->uid);
-	err = err ?: aj_add_str(o, "user", res ? res->pw_name : NULL);
+	err = err ?: aj_add_str(o, "user", user_name(z, ow->uid));
 	err = err ?: aj_add_u64(o, "cgroup_id", ow->cgroup_id);
+	err = err ?: aj_add_str(o, "cgroup", cgroup_path(z, ow->cgroup_id));
 	return err;
 }
 
-/* The fields every detail record starts with. */
-static struct json_object *record_new(const struct zert *z, const char *event,
-				      const char *conn_id)
+/* The fields every record starts with. */
+static struct json_object *record_new(const struct zert *z, const char *kind,
+				      const char *event)
 {
 	struct json_object *r = json_object_new_object();
 	int err;
 
 	if (!r)
 		return NULL;
-	err = aj_add_str(r, "record", "zert-detail");
-	err = err ?: aj_add_u64(r, "version", 1);
+	err = aj_add_str(r, "record", kind);
+	err = err ?: aj_add_u64(r, "version", 2);
 	err = err ?: aj_add_str(r, "event", event);
 	err = err ?: add_time(r, "time", now_ns(CLOCK_REALTIME));
 	err = err ?: aj_add_str(r, "host", z->host);
 	err = err ?: aj_add_str(r, "boot_id", z->boot_id);
-	err = err ?: aj_add_str(r, "conn_id", conn_id);
 	if (err) {
 		json_object_put(r);
 		return NULL;
@@ -217,93 +410,98 @@ static struct json_object *record_new(const struct zert *z, const char *event,
 	return r;
 }
 
-/* Write one record; caller holds z->lock. */
+static void watchers_send(struct zert *z, const char *line, size_t len);
+static void interval_check(struct zert *z);
+
+/* Write one record (NULL: building it failed) and put it.  Caller holds
+ * z->lock. */
 static void record_write(struct zert *z, struct json_object *r)
 {
-	if (aj_print_and_free(r, z->f, 0) || fflush(z->f))
-		log_warn("zERT: writing %s failed", z->path);
-	else
-		z->written++;
-}
-
-static int add_tls(struct json_object *r, const struct zert_tls *t)
-{
-	struct json_object *sessions, *s, *cipher, *cert, *kex;
-	char code[8];
+	const char *s;
+	char *line;
+	size_t len;
 	int err;
 
-	sessions = json_object_new_array();
-	s = json_object_new_object();
-	cipher = json_object_new_object();
-	cert = json_object_new_object();
-	kex = json_object_new_object();
-	if (!sessions || !s || !cipher || !cert || !kex) {
-		json_object_put(sessions);
-		json_object_put(s);
-		json_object_put(cipher);
-		json_object_put(cert);
-		json_object_put(kex);
-		return -ENOMEM;
+	if (!r) {
+		z->cnt.lost++;
+		return;
 	}
-	snprintf(code, sizeof(code), "0x%04X", t->cipher_code);
-	err = aj_add_str(cipher, "iana", t->cipher_iana);
-	err = err ?: aj_add_str(cipher, "code", code);
-	err = err ?: aj_add_str(cipher, "openssl", t->cipher_openssl);
-	err = err ?: aj_add_str(kex, "group", t->group);
-	err = err ?: aj_add_str(cert, "subject", t->cert_subject);
-	err = err ?: aj_add_str(cert, "issuer", t->cert_issuer);
-	err = err ?: aj_add_str(cert, "serial", t->cert_serial);
-	err = err ?: aj_add_str(cert, "not_after", t->cert_not_after);
-	err = err ?: aj_add_str(cert, "key_type", t->cert_key_type);
-	err = err ?: aj_add_u64(cert, "key_bits", t->cert_key_bits);
-	err = err ?: aj_add_str(s, "protocol", "TLS");
-	err = err ?: aj_add_str(s, "version", t->protocol);
-	err = err ?: aj_add_str(s, "source", "attls-engine");
-	err = err ?: aj_add_str(s, "role", t->role);
-	err = err ?: aj_add_str(s, "handshake", t->resumed ? "resumed" : "full");
+	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = s ? strlen(s) : 0;
+	line = s ? malloc(len + 1) : NULL;
+	if (!line) {
+		z->cnt.lost++;
+		json_object_put(r);
+		return;
+	}
+	memcpy(line, s, len);
+	line[len++] = '\n';
+	json_object_put(r);
+	err = zert_out_write(z->out, line, len);
 	if (err) {
-		json_object_put(cipher);
-		json_object_put(kex);
-		json_object_put(cert);
-		json_object_put(s);
-		json_object_put(sessions);
-		return err;
+		if (!z->cnt.write_errors++ || !(z->cnt.write_errors % 1000))
+			log_warnx("zERT: writing %s: %s (%llu record(s) lost so far)",
+				  zert_out_path(z->out), strerror(-err),
+				  (unsigned long long)z->cnt.write_errors);
+	} else {
+		z->cnt.records++;
 	}
-	err = aj_add(s, "cipher", cipher);
-	err = err ?: aj_add(s, "key_exchange", kex);
-	err = err ?: aj_add(s, "server_cert", cert);
-	if (err) {
-		json_object_put(s);
-		json_object_put(sessions);
-		return err;
-	}
-	if (json_object_array_add(sessions, s)) {
-		json_object_put(s);
-		json_object_put(sessions);
-		return -ENOMEM;
-	}
-	return aj_add(r, "security_sessions", sessions);
+	watchers_send(z, line, len);
+	free(line);
 }
 
-static void zert_engine_record(struct zert *z, const struct zert_conn *c,
-			       const char *event)
+static int add_sessions(struct json_object *r, const struct zert_session *s)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+
+	if (!arr)
+		return -ENOMEM;
+	if (s) {
+		o = zert_session_json(s);
+		if (!o || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+	}
+	return aj_add(r, "security_sessions", arr);
+}
+
+/* ---- engine path ----------------------------------------------------------- */
+
+static void engine_key(struct zert *z, const struct zert_conn *c,
+		       const struct zert_session *s, struct zert_shape_key *k)
+{
+	char comm[ATTLS_COMM_LEN + 1];
+
+	comm_str(&c->owner, comm);
+	zert_shape_key_fill(k, comm, c->owner.uid, user_name(z, c->owner.uid),
+			    &c->wire, c->direction != ATTLS_RF_OUTBOUND,
+			    "attls", s);
+}
+
+static struct json_object *engine_record(struct zert *z, const struct zert_conn *c,
+					 const char *event,
+					 const struct zert_session *s)
 {
 	struct json_object *r, *acts;
 	char id[32];
-	int err, handshaken = c->tls.protocol[0] != '\0';
+	int err;
 
 	snprintf(id, sizeof(id), "%016llx", (unsigned long long)c->conn_id);
-	r = record_new(z, event, id);
+	r = record_new(z, "zert-detail", event);
 	if (!r)
-		goto oom;
-	err = add_time(r, "start", c->start_ns);
+		return NULL;
+	err = aj_add_str(r, "conn_id", id);
+	err = err ?: add_time(r, "start", c->start_ns);
 	err = err ?: add_time(r, "end", c->end_ns);
 	err = err ?: add_endpoint(r, "local", c->wire.laddr, c->wire.lport);
 	err = err ?: add_endpoint(r, "remote", c->wire.raddr, c->wire.rport);
 	err = err ?: aj_add_str(r, "direction",
 				c->direction == ATTLS_RF_OUTBOUND ? "outbound"
 								  : "inbound");
-	err = err ?: add_owner(r, &c->owner);
+	err = err ?: add_owner(z, r, &c->owner);
 	err = err ?: aj_add_str(r, "rule", c->rule);
 	if (err)
 		goto put;
@@ -319,71 +517,299 @@ static void zert_engine_record(struct zert *z, const struct zert_conn *c,
 	}
 	err = aj_add(r, "actions", acts);
 	err = err ?: aj_add_str(r, "protection", "attls");
-	if (!err && handshaken)
-		err = add_tls(r, &c->tls);
-	else if (!err)
-		err = aj_add(r, "security_sessions", json_object_new_array());
+	err = err ?: aj_add_bool(r, "cleartext", 0);
+	err = err ?: add_sessions(r, s);
 	err = err ?: aj_add_u64(r, "bytes_in", c->bytes_in);
 	err = err ?: aj_add_u64(r, "bytes_out", c->bytes_out);
+	err = err ?: aj_add_null(r, "segs_in");
+	err = err ?: aj_add_null(r, "segs_out");
 	err = err ?: aj_add_i64(r, "rc", c->rc);
 	if (err)
 		goto put;
-	pthread_mutex_lock(&z->lock);
-	record_write(z, r);
-	pthread_mutex_unlock(&z->lock);
-	return;
+	return r;
 put:
 	json_object_put(r);
-oom:
-	log_warnx("zERT: out of memory building a record for CONNID %016llx",
-		  (unsigned long long)c->conn_id);
+	return NULL;
 }
 
 void zert_engine_init(struct zert *z, const struct zert_conn *c)
 {
-	if (z)
-		zert_engine_record(z, c, "init");
+	struct zert_shape_key k;
+	struct zert_session *s;
+
+	if (!z)
+		return;
+	s = malloc(sizeof(*s));
+	if (!s) {
+		pthread_mutex_lock(&z->lock);
+		z->cnt.lost++;
+		pthread_mutex_unlock(&z->lock);
+		return;
+	}
+	zert_session_from_engine(s, &c->tls, 1, c->rc);
+	pthread_mutex_lock(&z->lock);
+	interval_check(z);
+	record_write(z, engine_record(z, c, "init", s));
+	engine_key(z, c, s, &k);
+	if (!zert_sum_start(z->sum, &k, 0, s->outcome))
+		z->cnt.lost++;
+	pthread_mutex_unlock(&z->lock);
+	free(s);
 }
 
 void zert_engine_term(struct zert *z, const struct zert_conn *c)
 {
-	if (z)
-		zert_engine_record(z, c, c->tls.protocol[0] ? "term" : "short-term");
+	int handshaken = c->tls.protocol[0] != '\0';
+	struct zert_shape_key k;
+	struct zert_session *s;
+
+	if (!z)
+		return;
+	s = malloc(sizeof(*s));
+	if (!s) {
+		pthread_mutex_lock(&z->lock);
+		z->cnt.lost++;
+		pthread_mutex_unlock(&z->lock);
+		return;
+	}
+	zert_session_from_engine(s, &c->tls, handshaken, c->rc);
+	pthread_mutex_lock(&z->lock);
+	interval_check(z);
+	record_write(z, engine_record(z, c, handshaken ? "term" : "short-term", s));
+	engine_key(z, c, s, &k);
+	if (handshaken)
+		/* the same attributes as at init: the same shape */
+		zert_sum_end(zert_sum_find(z->sum, &k), c->bytes_in, c->bytes_out);
+	else if (zert_sum_short(z->sum, &k, 0, s->outcome, c->bytes_in,
+				c->bytes_out))
+		z->cnt.lost++;
+	pthread_mutex_unlock(&z->lock);
+	free(s);
 }
+
+/* ---- sockops and stream observation path ---------------------------------- */
+
+/*
+ * Connections wait on one of two FIFO lists, both ordered by
+ * establishment (their deadlines are a constant after it):
+ *   pending  no init record yet: written when observation completes, or
+ *            at establishment + init_delay with what is known then
+ *   linger   init written, observation still open: finalised at
+ *            establishment + ZERT_LINGER_S at the latest, so capture
+ *            buffers never outlive a handshake by long
+ */
+#define ZERT_LINGER_S	30
+#define LIST_PENDING	1
+#define LIST_LINGER	2
 
 static unsigned cookie_bucket(uint64_t cookie)
 {
 	return (unsigned)((cookie * 0x9E3779B97F4A7C15ull) >> 52) % ZERT_BUCKETS;
 }
 
-static void zert_sock_record(struct zert *z, const char *event,
-			     const struct attls_event *ev,
-			     const struct zert_open *o)
+static struct zert_open *open_find(struct zert *z, uint64_t cookie)
+{
+	struct zert_open *o;
+
+	for (o = z->open[cookie_bucket(cookie)]; o; o = o->next)
+		if (o->cookie == cookie)
+			return o;
+	return NULL;
+}
+
+static void open_unlink(struct zert *z, struct zert_open *o)
+{
+	struct zert_open **pp;
+
+	for (pp = &z->open[cookie_bucket(o->cookie)]; *pp; pp = &(*pp)->next) {
+		if (*pp == o) {
+			*pp = o->next;
+			return;
+		}
+	}
+}
+
+static void list_del(struct zert *z, struct zert_open *o)
+{
+	struct zert_lists *l = &z->lists;
+	int w = o->pending;
+
+	if (!w)
+		return;
+	if (o->pprev)
+		o->pprev->pnext = o->pnext;
+	else
+		l->head[w] = o->pnext;
+	if (o->pnext)
+		o->pnext->pprev = o->pprev;
+	else
+		l->tail[w] = o->pprev;
+	o->pnext = o->pprev = NULL;
+	o->pending = 0;
+}
+
+static void list_add(struct zert *z, struct zert_open *o, int w)
+{
+	struct zert_lists *l = &z->lists;
+
+	list_del(z, o);
+	o->pending = w;
+	o->pnext = NULL;
+	o->pprev = l->tail[w];
+	if (l->tail[w])
+		l->tail[w]->pnext = o;
+	else
+		l->head[w] = o;
+	l->tail[w] = o;
+}
+
+static void open_free(struct zert_open *o)
+{
+	if (!o)
+		return;
+	free(o->obs);
+	free(o->sess);
+	free(o);
+}
+
+static const char *protection_str(enum obs_kind k)
+{
+	switch (k) {
+	case OBS_KIND_TLS:
+		return "app-tls";
+	case OBS_KIND_SSH:
+		return "ssh";
+	case OBS_KIND_NONE:
+		return "none";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * What a record states about the protection, as a number: a "change"
+ * record is written when it differs from the one last written.
+ */
+static uint64_t state_sig(const struct zert_open *o)
+{
+	const struct zert_session *s = o->sess;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)o->kind;
+	const char *parts[8];
+	unsigned i;
+	const char *p;
+
+	if (!s)
+		return h;
+	parts[0] = s->protocol;
+	parts[1] = s->version;
+	parts[2] = s->cipher;
+	parts[3] = s->group;
+	parts[4] = s->kex;
+	parts[5] = s->server_cert.sha256;
+	parts[6] = s->client_cert.sha256;
+	parts[7] = s->host_key.sha256;
+	for (i = 0; i < 8; i++) {
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull;
+	}
+	return h ^ ((uint64_t)s->outcome << 56) ^ ((uint64_t)s->resumed << 60);
+}
+
+/*
+ * Run the parsers over what was captured.  `final`: no more bytes will
+ * come.  When the result is complete the capture buffers are freed.
+ * Caller holds z->lock.
+ */
+static void obs_update(struct zert *z, struct zert_open *o, int final)
+{
+	struct obs_result *res = z->res;
+	const struct zert_obsbuf *b = o->obs;
+
+	obs_analyze(b ? b->data[1] : NULL, b ? b->contig[1] : 0,
+		    b ? b->data[0] : NULL, b ? b->contig[0] : 0,
+		    !!(o->flags & ATTLS_EVF_ACTIVE), final, res);
+	o->kind = res->kind;
+	o->truncated = res->truncated;
+	o->malformed = res->malformed;
+	if (res->kind == OBS_KIND_TLS || res->kind == OBS_KIND_SSH) {
+		if (!o->sess)
+			o->sess = malloc(sizeof(*o->sess));
+		if (o->sess)
+			zert_session_from_obs(o->sess, res);
+		else
+			z->cnt.lost++;
+	} else {
+		free(o->sess);
+		o->sess = NULL;
+	}
+	o->partial = o->kind == OBS_KIND_UNKNOWN ||
+		     (o->sess && o->sess->outcome == ZERT_OUT_INCOMPLETE);
+	if (res->complete) {
+		o->observing = 0;
+		free(o->obs);
+		o->obs = NULL;
+	}
+}
+
+/* Observation details of a record: what the verdict rests on. */
+static int add_observation(struct json_object *r, const struct zert_open *o,
+			   uint32_t sent, uint32_t rcvd)
+{
+	struct json_object *ob = json_object_new_object();
+	int err;
+
+	if (!ob)
+		return -ENOMEM;
+	err = aj_add_bool(ob, "complete", !o->observing);
+	err = err ?: aj_add_bool(ob, "partial", o->partial);
+	err = err ?: aj_add_bool(ob, "truncated", o->truncated);
+	err = err ?: aj_add_bool(ob, "malformed", o->malformed);
+	err = err ?: aj_add_u64(ob, "bytes_sent", sent);
+	err = err ?: aj_add_u64(ob, "bytes_received", rcvd);
+	if (err) {
+		json_object_put(ob);
+		return err;
+	}
+	return aj_add(r, "observation", ob);
+}
+
+/* A detail record of a sockops connection.  `o` NULL: a close of a
+ * connection established before this attlsd.  Caller holds z->lock. */
+static struct json_object *sock_record(struct zert *z, const char *event,
+				       const struct zert_open *o,
+				       const struct attls_event *ev)
 {
 	const struct attls_flow *flow = o ? &o->flow : &ev->flow;
 	const struct attls_owner *owner = o ? &o->owner : &ev->owner;
 	uint32_t flags = o ? o->flags : ev->flags;
 	struct json_object *r;
 	char id[32];
-	int err;
+	int err, closed = ev && ev->type == ATTLS_EV_CLOSED;
 
-	snprintf(id, sizeof(id), "c%016llx", (unsigned long long)ev->cookie);
-	r = record_new(z, event, id);
+	r = record_new(z, "zert-detail", event);
 	if (!r)
-		goto oom;
-	err = add_time(r, "start", o ? o->start_ns : (ev->type == ATTLS_EV_ESTABLISHED ?
-						     boot_to_real(ev->ts_ns) : 0));
-	err = err ?: add_time(r, "end", ev->type == ATTLS_EV_CLOSED ?
-			      boot_to_real(ev->ts_ns) : 0);
+		return NULL;
+	snprintf(id, sizeof(id), "c%016llx",
+		 (unsigned long long)(o ? o->cookie : ev->cookie));
+	err = aj_add_str(r, "conn_id", id);
+	err = err ?: add_time(r, "start", o ? o->start_ns : 0);
+	err = err ?: add_time(r, "end", closed ? boot_to_real(ev->ts_ns) : 0);
 	err = err ?: add_endpoint(r, "local", flow->laddr, flow->lport);
 	err = err ?: add_endpoint(r, "remote", flow->raddr, flow->rport);
 	err = err ?: aj_add_str(r, "direction", flags & ATTLS_EVF_ACTIVE ?
 				"outbound" : "inbound");
 	if (!err && !(flags & ATTLS_EVF_NO_OWNER))
-		err = add_owner(r, owner);
-	err = err ?: aj_add_str(r, "protection", "unknown");
-	err = err ?: aj_add(r, "security_sessions", json_object_new_array());
-	if (!err && ev->type == ATTLS_EV_CLOSED) {
+		err = add_owner(z, r, owner);
+	err = err ?: aj_add_null(r, "rule");
+	err = err ?: aj_add_null(r, "actions");
+	err = err ?: aj_add_str(r, "protection", protection_str(o ? o->kind :
+							   OBS_KIND_UNKNOWN));
+	err = err ?: aj_add_bool(r, "cleartext", o && o->kind == OBS_KIND_NONE);
+	err = err ?: add_sessions(r, o ? o->sess : NULL);
+	if (!err && o)
+		err = add_observation(r, o, o->captured[1], o->captured[0]);
+	if (!err && closed) {
 		err = aj_add_u64(r, "bytes_in", ev->bytes_in);
 		err = err ?: aj_add_u64(r, "bytes_out", ev->bytes_out);
 		err = err ?: aj_add_u64(r, "segs_in", ev->segs_in);
@@ -391,51 +817,624 @@ static void zert_sock_record(struct zert *z, const char *event,
 	}
 	if (err) {
 		json_object_put(r);
-		goto oom;
+		return NULL;
 	}
-	record_write(z, r);
-	return;
-oom:
-	log_warnx("zERT: out of memory building a record for cookie %llu",
-		  (unsigned long long)ev->cookie);
+	return r;
 }
 
-void zert_sock_event(struct zert *z, const struct attls_event *ev)
+static void sock_key(struct zert *z, const struct zert_open *o,
+		     struct zert_shape_key *k)
 {
-	struct zert_open **pp, *o;
+	char comm[ATTLS_COMM_LEN + 1];
+
+	comm_str(&o->owner, comm);
+	zert_shape_key_fill(k, comm, o->owner.uid, user_name(z, o->owner.uid),
+			    &o->flow, !(o->flags & ATTLS_EVF_ACTIVE),
+			    protection_str(o->kind), o->sess);
+}
+
+/* Count `o` in its (new) summary shape. */
+static void sum_join(struct zert *z, struct zert_open *o)
+{
+	struct zert_shape_key k;
+
+	sock_key(z, o, &k);
+	o->shape = zert_sum_start(z->sum, &k, o->partial, o->sess ?
+				  o->sess->outcome : ZERT_OUT_INCOMPLETE);
+	if (!o->shape)
+		z->cnt.lost++;
+}
+
+/* Init or change record for `o`, and its place on the lists afterwards. */
+static void sock_report(struct zert *z, struct zert_open *o)
+{
+	uint64_t sig = state_sig(o);
+
+	if (!o->init_written) {
+		record_write(z, sock_record(z, "init", o, NULL));
+		o->init_written = 1;
+		sum_join(z, o);
+	} else if (sig != o->shape_sig) {
+		record_write(z, sock_record(z, "change", o, NULL));
+		/* a changed security session counts as a new one */
+		zert_sum_end(o->shape, 0, 0);
+		sum_join(z, o);
+	}
+	o->shape_sig = sig;
+	if (o->observing)
+		list_add(z, o, LIST_LINGER);
+	else
+		list_del(z, o);
+}
+
+static void sock_established(struct zert *z, const struct attls_event *ev)
+{
+	struct zert_open *o = calloc(1, sizeof(*o));
 	unsigned b = cookie_bucket(ev->cookie);
+
+	if (!o) {
+		/* no record can be written for it now or at its close */
+		z->cnt.lost++;
+		return;
+	}
+	o->cookie = ev->cookie;
+	o->start_ns = boot_to_real(ev->ts_ns);
+	o->est_mono = now_ns(CLOCK_MONOTONIC) -
+		      (now_ns(CLOCK_BOOTTIME) - ev->ts_ns);
+	o->flags = ev->flags;
+	o->flow = ev->flow;
+	o->owner = ev->owner;
+	o->next = z->open[b];
+	z->open[b] = o;
+	/* The application's side of an engine hop is part of the engine's
+	 * record (protection attls): kept only to recognise its close. */
+	if (ev->flags & ATTLS_EVF_HOP)
+		return;
+	o->observing = 1;
+	list_add(z, o, LIST_PENDING);
+}
+
+static void sock_closed(struct zert *z, const struct attls_event *ev)
+{
+	struct zert_open *o = open_find(z, ev->cookie);
+	struct zert_shape_key k;
+
+	if (o)
+		open_unlink(z, o);
+	if (o && (o->flags & ATTLS_EVF_HOP)) {
+		open_free(o);
+		return;
+	}
+	if (!o) {
+		/* established before this attlsd: all we know is the close */
+		record_write(z, sock_record(z, "short-term", NULL, ev));
+		return;
+	}
+	list_del(z, o);
+	if (o->observing)
+		obs_update(z, o, 1);
+	if (o->init_written) {
+		if (state_sig(o) != o->shape_sig) {
+			record_write(z, sock_record(z, "change", o, NULL));
+			zert_sum_end(o->shape, 0, 0);
+			sum_join(z, o);
+		}
+		record_write(z, sock_record(z, "term", o, ev));
+		zert_sum_end(o->shape, ev->bytes_in, ev->bytes_out);
+	} else {
+		record_write(z, sock_record(z, "short-term", o, ev));
+		sock_key(z, o, &k);
+		if (zert_sum_short(z->sum, &k, o->partial, o->sess ?
+				   o->sess->outcome : ZERT_OUT_INCOMPLETE,
+				   ev->bytes_in, ev->bytes_out))
+			z->cnt.lost++;
+	}
+	open_free(o);
+}
+
+/* Mark [off, off+len) captured and extend the contiguous prefix. */
+static void obs_place(struct zert_obsbuf *b, int dir, uint32_t off,
+		      const uint8_t *data, uint32_t len)
+{
+	uint32_t i;
+
+	memcpy(b->data[dir] + off, data, len);
+	for (i = off; i < off + len; i++)
+		b->have[dir][i / 8] |= (uint8_t)(1u << (i % 8));
+	while (b->contig[dir] < ATTLS_OBS_MAX_BYTES &&
+	       (b->have[dir][b->contig[dir] / 8] & (1u << (b->contig[dir] % 8))))
+		b->contig[dir]++;
+}
+
+static void obs_chunk(struct zert *z, const struct attls_obs_event *ev,
+		      size_t len)
+{
+	struct zert_open *o = open_find(z, ev->cookie);
+	int dir = ev->flags & ATTLS_OBS_F_SENT ? 1 : 0, final;
+
+	if (!o || (o->flags & ATTLS_EVF_HOP)) {
+		z->cnt.unmatched++;
+		return;
+	}
+	if (!o->observing)
+		return;		/* decided already; the kernel stops soon */
+	if (!ev->len || ev->offset >= ATTLS_OBS_MAX_BYTES ||
+	    ev->len > ATTLS_OBS_MAX_BYTES - ev->offset ||
+	    ATTLS_OBS_EVENT_HDR + (size_t)ev->len > len) {
+		z->cnt.unmatched++;
+		return;
+	}
+	if (!o->obs) {
+		o->obs = calloc(1, sizeof(*o->obs));
+		if (!o->obs) {
+			z->cnt.lost++;
+			o->observing = 0;
+			return;
+		}
+	}
+	obs_place(o->obs, dir, ev->offset, ev->data, ev->len);
+	o->obs->chunks++;
+	o->captured[dir] = o->obs->contig[dir];
+	/* the kernel stops a direction at these limits: nothing follows */
+	if (ev->seg + 1 >= ATTLS_OBS_MAX_SEGS ||
+	    ev->offset + ev->len >= ATTLS_OBS_MAX_BYTES)
+		o->ended[dir] = 1;
+	final = o->ended[0] && o->ended[1];
+	obs_update(z, o, final);
+	if (!o->observing)
+		sock_report(z, o);
+}
+
+void zert_ringbuf_event(struct zert *z, const void *data, size_t len)
+{
+	const struct attls_event *ev = data;
+	__u32 type;
 
 	if (!z)
 		return;
 	pthread_mutex_lock(&z->lock);
-	if (ev->type == ATTLS_EV_ESTABLISHED) {
-		o = calloc(1, sizeof(*o));
-		if (o) {
-			o->cookie = ev->cookie;
-			o->start_ns = boot_to_real(ev->ts_ns);
-			o->flags = ev->flags;
-			o->flow = ev->flow;
-			o->owner = ev->owner;
-			o->next = z->open[b];
-			z->open[b] = o;
-		}
-		/* The application's side of an engine hop is part of the
-		 * engine's record (protection attls), not a connection of
-		 * its own. */
-		if (!(ev->flags & ATTLS_EVF_HOP))
-			zert_sock_record(z, "init", ev, o);
+	interval_check(z);
+	if (len < sizeof(__u32)) {
+		z->cnt.unmatched++;
 		goto unlock;
 	}
-	for (pp = &z->open[b]; *pp; pp = &(*pp)->next) {
-		if ((*pp)->cookie == ev->cookie)
+	memcpy(&type, data, sizeof(type));
+	switch (type) {
+	case ATTLS_EV_ESTABLISHED:
+	case ATTLS_EV_CLOSED:
+		if (len < sizeof(*ev)) {
+			z->cnt.unmatched++;
 			break;
+		}
+		if (type == ATTLS_EV_ESTABLISHED)
+			sock_established(z, ev);
+		else
+			sock_closed(z, ev);
+		break;
+	case ATTLS_EV_PAYLOAD:
+		if (len < ATTLS_OBS_EVENT_HDR) {
+			z->cnt.unmatched++;
+			break;
+		}
+		obs_chunk(z, data, len);
+		break;
+	default:
+		z->cnt.unmatched++;
+		break;
 	}
-	o = *pp;
-	if (o)
-		*pp = o->next;
-	if (!o || !(o->flags & ATTLS_EVF_HOP))
-		zert_sock_record(z, o ? "term" : "short-term", ev, o);
-	free(o);
 unlock:
 	pthread_mutex_unlock(&z->lock);
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+/* Caller holds z->lock. */
+static void lists_tick(struct zert *z)
+{
+	struct zert_lists *l = &z->lists;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t init_ns = (uint64_t)z->opts.init_delay_ms * 1000000ull;
+	uint64_t linger_ns = (uint64_t)ZERT_LINGER_S * 1000000000ull;
+	struct zert_open *o;
+
+	while ((o = l->head[LIST_PENDING]) && o->est_mono + init_ns <= now) {
+		/* what is known now; observation goes on (a change later) */
+		obs_update(z, o, 0);
+		sock_report(z, o);
+	}
+	while ((o = l->head[LIST_LINGER]) && o->est_mono + linger_ns <= now) {
+		obs_update(z, o, 1);
+		sock_report(z, o);
+		list_del(z, o);
+	}
+}
+
+static struct json_object *summary_hdr(void *arg)
+{
+	return record_new(arg, "zert-summary", "interval");
+}
+
+static void summary_emit(void *arg, struct json_object *rec)
+{
+	record_write(arg, rec);
+}
+
+/* Caller holds z->lock. */
+static void interval_end(struct zert *z, uint64_t end_ns)
+{
+	zert_sum_interval(z->sum, z->interval_start_ns, end_ns, z->opts.interval,
+			  summary_hdr, summary_emit, z);
+	z->interval_start_ns = end_ns;
+}
+
+/* Boundaries are aligned to the wall clock, as SMF intervals are. */
+static time_t next_boundary(time_t now, unsigned interval)
+{
+	return (now / (time_t)interval + 1) * (time_t)interval;
+}
+
+static void publish_counters(struct zert *z)
+{
+	static const int idx[] = {
+		ATTLS_STAT_ZERT_RECORDS, ATTLS_STAT_ZERT_WRITE_ERRORS,
+		ATTLS_STAT_ZERT_LOST, ATTLS_STAT_ZERT_UNMATCHED,
+		ATTLS_STAT_ZERT_WATCH_DROPPED,
+	};
+	uint64_t vals[5] = { z->cnt.records, z->cnt.write_errors, z->cnt.lost,
+			     z->cnt.unmatched, z->cnt.watch_dropped };
+	uint64_t *percpu;
+	unsigned i;
+
+	if (z->stats_fd < 0 || z->ncpus <= 0)
+		return;
+	percpu = calloc((size_t)z->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return;
+	for (i = 0; i < 5; i++) {
+		__u32 key = (__u32)idx[i];
+
+		percpu[0] = vals[i];
+		bpf_map_update_elem(z->stats_fd, &key, percpu, BPF_ANY);
+	}
+	free(percpu);
+}
+
+/*
+ * Close the interval if its end has passed.  Called by the timer and
+ * before counting any event, so an event just after a boundary counts in
+ * the next interval, not in the one the timer has yet to close.  Caller
+ * holds z->lock.
+ */
+static void interval_check(struct zert *z)
+{
+	time_t now = time(NULL);
+
+	if (now >= z->interval_end) {
+		interval_end(z, (uint64_t)z->interval_end * 1000000000ull);
+		z->interval_end = next_boundary(now, z->opts.interval);
+	}
+}
+
+/* Caller holds z->lock. */
+static void tick(struct zert *z)
+{
+	time_t now = time(NULL);
+
+	lists_tick(z);
+	interval_check(z);
+	if (now != z->last_publish) {
+		zert_out_tick(z->out, now);
+		publish_counters(z);
+		z->last_publish = now;
+	}
+}
+
+/* ---- live watchers -------------------------------------------------------- */
+
+/* Try to write a watcher's backlog; 0, or -1 when it must go. */
+static int watcher_flush(struct zert_watcher *w)
+{
+	ssize_t n;
+
+	while (w->len) {
+		n = write(w->fd, w->buf, w->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		memmove(w->buf, w->buf + n, w->len - (size_t)n);
+		w->len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Drop watcher i, closing its fd.  Callers hold the lock; the collector's
+ * thread may be polling the old fd number meanwhile, which is harmless:
+ * it matches events to watchers by fd after taking the lock. */
+static void watcher_drop(struct zert *z, unsigned i)
+{
+	close(z->watchers[i].fd);
+	free(z->watchers[i].buf);
+	z->watchers[i] = z->watchers[--z->nwatchers];
+}
+
+/* Caller holds z->lock. */
+static void watchers_send(struct zert *z, const char *line, size_t len)
+{
+	struct zert_watcher *w;
+	unsigned i = 0;
+	char *nb;
+
+	while (i < z->nwatchers) {
+		w = &z->watchers[i];
+		if (w->len + len > ZERT_WATCH_MAX) {
+			z->cnt.watch_dropped++;
+			log_warnx("zERT: a live watcher fell %u bytes behind; "
+				  "cut off", ZERT_WATCH_MAX);
+			watcher_drop(z, i);
+			continue;
+		}
+		nb = realloc(w->buf, w->len + len);
+		if (!nb) {
+			z->cnt.watch_dropped++;
+			watcher_drop(z, i);
+			continue;
+		}
+		w->buf = nb;
+		memcpy(w->buf + w->len, line, len);
+		w->len += len;
+		if (watcher_flush(w)) {
+			watcher_drop(z, i);	/* it went away */
+			continue;
+		}
+		i++;
+	}
+}
+
+int zert_watch(struct zert *z, int fd, const char **errmsg)
+{
+	static const char ok[] = "{\"ok\":true}\n";
+	struct zert_watcher *w;
+	uint64_t one = 1;
+	int err = 0;
+
+	pthread_mutex_lock(&z->lock);
+	if (z->nwatchers == ZERT_MAX_WATCHERS) {
+		*errmsg = "too many live watchers";
+		err = -EBUSY;
+		goto unlock;
+	}
+	w = &z->watchers[z->nwatchers];
+	w->buf = malloc(sizeof(ok) - 1);
+	if (!w->buf) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	memcpy(w->buf, ok, sizeof(ok) - 1);
+	w->len = sizeof(ok) - 1;
+	w->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	z->nwatchers++;
+	if (watcher_flush(w)) {
+		/* keep the fd: on error the caller closes it */
+		free(w->buf);
+		z->nwatchers--;
+		err = -EPIPE;
+		goto unlock;
+	}
+unlock:
+	pthread_mutex_unlock(&z->lock);
+	if (!err && write(z->wake_fd, &one, sizeof(one)) < 0)
+		log_warn("zERT: waking the collector");
+	return err;
+}
+
+static void *zert_thread(void *arg)
+{
+	struct pollfd pfd[1 + ZERT_MAX_WATCHERS];
+	struct zert *z = arg;
+	uint64_t v;
+	unsigned i, n, j;
+	char junk[256];
+
+	pthread_mutex_lock(&z->lock);
+	while (!z->stop) {
+		pfd[0].fd = z->wake_fd;
+		pfd[0].events = POLLIN;
+		for (n = 0; n < z->nwatchers; n++) {
+			pfd[1 + n].fd = z->watchers[n].fd;
+			pfd[1 + n].events = POLLIN | POLLRDHUP |
+					    (z->watchers[n].len ? POLLOUT : 0);
+			pfd[1 + n].revents = 0;
+		}
+		pthread_mutex_unlock(&z->lock);
+		if (poll(pfd, 1 + n, ZERT_TICK_MS) > 0 && (pfd[0].revents & POLLIN))
+			(void)!read(z->wake_fd, &v, sizeof(v));
+		pthread_mutex_lock(&z->lock);
+		/* the set may have changed meanwhile: match by fd */
+		for (j = 0; j < n; j++) {
+			short re = pfd[1 + j].revents;
+
+			if (!re)
+				continue;
+			for (i = 0; i < z->nwatchers; i++)
+				if (z->watchers[i].fd == pfd[1 + j].fd)
+					break;
+			if (i == z->nwatchers)
+				continue;
+			if (re & POLLIN) {
+				/* a watcher sends nothing: EOF or junk */
+				ssize_t r = read(pfd[1 + j].fd, junk, sizeof(junk));
+
+				if (r == 0 || (r < 0 && errno != EAGAIN)) {
+					watcher_drop(z, i);
+					continue;
+				}
+			}
+			if ((re & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) ||
+			    watcher_flush(&z->watchers[i]))
+				watcher_drop(z, i);
+		}
+		tick(z);
+	}
+	pthread_mutex_unlock(&z->lock);
+	return NULL;
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+int zert_open(const char *dir, const struct zert_opts *opts, struct zert **out)
+{
+	struct zert_out_opts oo = {};
+	struct zert *z;
+	FILE *b;
+	int err;
+
+	z = calloc(1, sizeof(*z));
+	if (!z)
+		return -ENOMEM;
+	z->stats_fd = -1;
+	z->wake_fd = -1;
+	if (opts)
+		z->opts = *opts;
+	opts_resolve(&z->opts, &oo);
+	z->res = malloc(sizeof(*z->res));
+	if (!z->res) {
+		err = -ENOMEM;
+		goto free_z;
+	}
+	err = zert_sum_new(&z->sum);
+	if (err)
+		goto free_z;
+	err = zert_out_open(dir, &oo, &z->out);
+	if (err)
+		goto free_z;
+	pthread_mutex_init(&z->lock, NULL);
+	if (gethostname(z->host, sizeof(z->host) - 1))
+		snprintf(z->host, sizeof(z->host), "unknown");
+	b = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (b) {
+		if (!fgets(z->boot_id, sizeof(z->boot_id), b))
+			z->boot_id[0] = '\0';
+		z->boot_id[strcspn(z->boot_id, "\n")] = '\0';
+		fclose(b);
+	}
+	cgroup_mount(z);
+	z->ncpus = libbpf_num_possible_cpus();
+	z->interval_start_ns = now_ns(CLOCK_REALTIME);
+	z->interval_end = next_boundary(time(NULL), z->opts.interval);
+	z->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (z->wake_fd < 0) {
+		err = -errno;
+		goto close_out;
+	}
+	err = -pthread_create(&z->thread, NULL, zert_thread, z);
+	if (err)
+		goto close_out;
+	z->thread_started = 1;
+	*out = z;
+	return 0;
+
+close_out:
+	if (z->wake_fd >= 0)
+		close(z->wake_fd);
+	if (z->cg_mnt_fd >= 0)
+		close(z->cg_mnt_fd);
+	zert_out_close(z->out);
+	pthread_mutex_destroy(&z->lock);
+free_z:
+	zert_sum_free(z->sum);
+	free(z->res);
+	free(z);
+	return err;
+}
+
+void zert_close(struct zert *z)
+{
+	struct zert_open *o, *next;
+	uint64_t one = 1;
+	unsigned i;
+
+	if (!z)
+		return;
+	if (z->thread_started) {
+		pthread_mutex_lock(&z->lock);
+		z->stop = 1;
+		pthread_mutex_unlock(&z->lock);
+		if (write(z->wake_fd, &one, sizeof(one)) < 0)
+			log_warn("zERT: stopping the collector thread");
+		pthread_join(z->thread, NULL);
+	}
+	pthread_mutex_lock(&z->lock);
+	/* close-out: the summaries of the interval cut short */
+	interval_end(z, now_ns(CLOCK_REALTIME));
+	publish_counters(z);
+	while (z->nwatchers)
+		watcher_drop(z, 0);
+	pthread_mutex_unlock(&z->lock);
+	for (i = 0; i < ZERT_BUCKETS; i++) {
+		for (o = z->open[i]; o; o = next) {
+			next = o->next;
+			open_free(o);
+		}
+	}
+	zert_sum_free(z->sum);
+	zert_out_close(z->out);
+	if (z->wake_fd >= 0)
+		close(z->wake_fd);
+	if (z->cg_mnt_fd >= 0)
+		close(z->cg_mnt_fd);
+	pthread_mutex_destroy(&z->lock);
+	free(z->res);
+	free(z);
+}
+
+void zert_set_stats_map(struct zert *z, int fd)
+{
+	if (!z)
+		return;
+	pthread_mutex_lock(&z->lock);
+	z->stats_fd = fd;
+	publish_counters(z);
+	pthread_mutex_unlock(&z->lock);
+}
+
+int zert_stats_json(struct zert *z, struct json_object *reply)
+{
+	struct zert_counters c;
+	unsigned long long nopen = 0;
+	struct zert_open *o;
+	unsigned i, nw;
+	int err;
+
+	pthread_mutex_lock(&z->lock);
+	c = z->cnt;
+	nw = z->nwatchers;
+	for (i = 0; i < ZERT_BUCKETS; i++)
+		for (o = z->open[i]; o; o = o->next)
+			nopen++;
+	pthread_mutex_unlock(&z->lock);
+	err = aj_add_str(reply, "file", zert_out_path(z->out));
+	err = err ?: aj_add_str(reply, "dir", zert_out_dir(z->out));
+	err = err ?: aj_add_u64(reply, "interval", z->opts.interval);
+	err = err ?: aj_add_u64(reply, "records", c.records);
+	err = err ?: aj_add_u64(reply, "write_errors", c.write_errors);
+	err = err ?: aj_add_u64(reply, "lost", c.lost);
+	err = err ?: aj_add_u64(reply, "unmatched", c.unmatched);
+	err = err ?: aj_add_u64(reply, "watchers_dropped", c.watch_dropped);
+	err = err ?: aj_add_u64(reply, "watchers", nw);
+	err = err ?: aj_add_u64(reply, "open_connections", nopen);
+	return err;
+}
+
+const char *zert_path(const struct zert *z)
+{
+	return zert_out_path(z->out);
+}
+
+const char *zert_dir(const struct zert *z)
+{
+	return zert_out_dir(z->out);
 }
