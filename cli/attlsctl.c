@@ -6,11 +6,15 @@
  * when the daemon is wedged; it never reaches into the daemon's memory.
  *   attlsctl status                 live policy, counters, engine presence
  *   attlsctl listener show          sockets bound in protected cgroups
- *   attlsctl conn show              engine connections (hop table)
+ *   attlsctl conn show [CONNID]     protected connections (netstat TTLS),
+ *                                   from the daemon
+ *   attlsctl conn hops              the engine's hop table (pinned map)
+ *   attlsctl keyring list OWNER/RING  certificates of a key ring
  *   attlsctl policy show [RULE]     the installed policy (pasearch -t),
  *                                   asked from attlsd's control socket
  *   attlsctl policy check FILE      parse + compile a policy file, show it
  *   attlsctl reload                 re-read the policy file (like SIGHUP)
+ *   attlsctl zert watch|export|report|stats   zERT records (cli/zert.c)
  * With -j every output, errors included, is JSON.
  */
 #include <errno.h>
@@ -32,23 +36,9 @@
 #include "../user/addr.h"
 #include "../user/aj.h"
 #include "../user/ctl.h"
+#include "attlsctl.h"
 
-struct ctl {
-	int json;
-	int pretty;
-	const char *pin_root;
-};
-
-struct cmd {
-	const char *name;
-	int (*fn)(struct ctl *c, int argc, char **argv);
-	const char *help;
-};
-
-static void p_err(const struct ctl *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void p_err(const struct ctl *c, const char *fmt, ...)
+void p_err(const struct ctl *c, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -103,7 +93,17 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_CONNECT_NOMATCH]	= "connect_no_rule",
 	[ATTLS_STAT_SOCKNAME_REWRITE]	= "sockname_rewrites",
 	[ATTLS_STAT_GUARD_DENIED]	= "guard_denied_no_policy",
+	[ATTLS_STAT_OBS_STARTED]	= "zert_observed_conns",
+	[ATTLS_STAT_OBS_CHUNKS]		= "zert_observed_chunks",
+	[ATTLS_STAT_OBS_DROPPED]	= "zert_chunks_dropped",
+	[ATTLS_STAT_OBS_NO_STATE]	= "zert_not_observed",
+	[ATTLS_STAT_ZERT_RECORDS]	= "zert_records",
+	[ATTLS_STAT_ZERT_WRITE_ERRORS]	= "zert_write_errors",
+	[ATTLS_STAT_ZERT_LOST]		= "zert_records_lost",
+	[ATTLS_STAT_ZERT_UNMATCHED]	= "zert_unmatched_events",
+	[ATTLS_STAT_ZERT_WATCH_DROPPED]	= "zert_watchers_dropped",
 };
+_Static_assert(ATTLS_STAT_MAX == 25, "a name for every counter above");
 
 static long count_entries(int fd, size_t key_size)
 {
@@ -375,7 +375,7 @@ static int do_listener_show(struct ctl *c, int argc, char **argv)
 	return walk_map(c, &v);
 }
 
-static int do_conn_show(struct ctl *c, int argc, char **argv)
+static int do_conn_hops(struct ctl *c, int argc, char **argv)
 {
 	static const struct map_view v = {
 		.map = "attls_hop",
@@ -396,8 +396,8 @@ static int do_conn_show(struct ctl *c, int argc, char **argv)
  * caller puts it), or -errno with the reason printed.  A reply with
  * "ok": false is returned as -errno too, its message printed.
  */
-static int ctl_request(const struct ctl *c, struct json_object *req,
-		       struct json_object **reply)
+int ctl_request(const struct ctl *c, struct json_object *req,
+		struct json_object **reply)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct json_object *r = NULL, *jok, *jerr, *jdiag, *jno;
@@ -462,7 +462,7 @@ close_fd:
 	return err ?: (r ? 0 : -EIO);
 }
 
-static struct json_object *request_new(const char *cmd)
+struct json_object *request_new(const char *cmd)
 {
 	struct json_object *req = json_object_new_object();
 
@@ -530,6 +530,133 @@ static int do_reload(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *j;
+
+	if (!json_object_object_get_ex(o, key, &j) || !j)
+		return "-";
+	return json_object_get_string(j);
+}
+
+/* attlsctl conn show [CONNID]: like netstat TTLS (and its detail form). */
+static int do_conn_show(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *arr, *o, *cert;
+	size_t i, n;
+	int err;
+
+	if (argc > 1) {
+		p_err(c, "usage: attlsctl conn show [CONNID]");
+		return -EINVAL;
+	}
+	req = request_new("conn");
+	if (!req)
+		return -ENOMEM;
+	err = argc ? aj_add_str(req, "id", argv[0]) : 0;
+	err = err ?: ctl_request(c, req, &reply);
+	json_object_put(req);
+	if (err)
+		return err;
+	if (c->json)
+		return aj_print_and_free(reply, stdout, c->pretty);
+	if (!json_object_object_get_ex(reply, "connections", &arr)) {
+		json_object_put(reply);
+		return -EPROTO;
+	}
+	n = json_object_array_length(arr);
+	if (!argc) {
+		printf("%-16s %-22s %-22s %-10s %-9s %-16s %-8s %s\n", "CONNID",
+		       "LOCAL", "REMOTE", "JOB", "USER", "RULE", "PROTOCOL",
+		       "STATE");
+		for (i = 0; i < n; i++) {
+			char le[64], re[64];
+
+			o = json_object_array_get_idx(arr, i);
+			snprintf(le, sizeof(le), "%s..%s", jstr(o, "local_addr"),
+				 jstr(o, "local_port"));
+			snprintf(re, sizeof(re), "%s..%s", jstr(o, "remote_addr"),
+				 jstr(o, "remote_port"));
+			printf("%-16s %-22s %-22s %-10s %-9s %-16s %-8s %s\n",
+			       jstr(o, "conn_id"), le, re, jstr(o, "job"),
+			       jstr(o, "user"), jstr(o, "rule"), jstr(o, "protocol"),
+			       jstr(o, "state"));
+		}
+		if (!n)
+			printf("(no protected connections)\n");
+		json_object_put(reply);
+		return 0;
+	}
+	o = json_object_array_get_idx(arr, 0);
+	json_object_object_foreach(o, key, val) {
+		if (!strcmp(key, "peer_cert"))
+			continue;
+		printf("  %-16s %s\n", key, val ? json_object_get_string(val) : "-");
+	}
+	if (json_object_object_get_ex(o, "peer_cert", &cert) && cert) {
+		printf("  peer certificate:\n");
+		json_object_object_foreach(cert, ck, cv)
+			printf("    %-14s %s\n", ck, cv ? json_object_get_string(cv) : "-");
+	}
+	json_object_put(reply);
+	return 0;
+}
+
+static int do_keyring_list(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *labels, *l, *j;
+	size_t i, n;
+	int err;
+
+	if (argc != 1) {
+		p_err(c, "usage: attlsctl keyring list OWNER/RING");
+		return -EINVAL;
+	}
+	req = request_new("keyring");
+	if (!req)
+		return -ENOMEM;
+	err = aj_add_str(req, "ring", argv[0]);
+	err = err ?: ctl_request(c, req, &reply);
+	json_object_put(req);
+	if (err)
+		return err;
+	if (c->json)
+		return aj_print_and_free(reply, stdout, c->pretty);
+	/* like RACDCERT LISTRING: one block per certificate */
+	if (!json_object_object_get_ex(reply, "certificates", &labels) ||
+	    !json_object_is_type(labels, json_type_array)) {
+		p_err(c, "attlsd sent no certificate list");
+		json_object_put(reply);
+		return -EPROTO;
+	}
+	printf("Key ring %s\n", argv[0]);
+	if (json_object_object_get_ex(reply, "path", &j))
+		printf("  %-20s %s\n", "path", json_object_get_string(j));
+	if (json_object_object_get_ex(reply, "access", &j))
+		printf("  %-20s %s\n", "access",
+		       json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	n = json_object_array_length(labels);
+	for (i = 0; i < n; i++) {
+		static const char *const fields[] = {
+			"label", "owner", "usage", "default", "subject", "issuer",
+			"serial", "not_before", "not_after", "expired", "key_type",
+			"key_bits", "sha256", "error",
+		};
+		size_t f;
+
+		l = json_object_array_get_idx(labels, i);
+		printf("\n");
+		for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			if (json_object_object_get_ex(l, fields[f], &j))
+				printf("  %-20s %s\n", fields[f],
+				       json_object_get_string(j));
+	}
+	if (!n)
+		printf("  (no certificates)\n");
+	json_object_put(reply);
+	return 0;
+}
+
 static int do_policy_check(struct ctl *c, int argc, char **argv)
 {
 	struct attls_map_image img = {};
@@ -578,12 +705,17 @@ static const struct cmd listener_cmds[] = {
 	{ "show", do_listener_show, "sockets bound in protected cgroups" },
 	{ NULL, NULL, NULL },
 };
+static const struct cmd keyring_cmds[] = {
+	{ "list", do_keyring_list, "OWNER/RING: certificates of a key ring, like RACDCERT LISTRING" },
+	{ NULL, NULL, NULL },
+};
 static const struct cmd reload_cmds[] = {
 	{ "now", do_reload, "re-read the policy file; the old one stays on error" },
 	{ NULL, NULL, NULL },
 };
 static const struct cmd conn_cmds[] = {
-	{ "show", do_conn_show, "connections the engine protects" },
+	{ "show", do_conn_show, "[CONNID]: protected connections, like netstat TTLS" },
+	{ "hops", do_conn_hops, "engine hops from the pinned map (no daemon needed)" },
 	{ NULL, NULL, NULL },
 };
 static const struct cmd policy_cmds[] = {
@@ -603,6 +735,8 @@ static const struct object objects[] = {
 	{ "conn", conn_cmds },
 	{ "policy", policy_cmds },
 	{ "reload", reload_cmds },
+	{ "zert", zert_cmds },
+	{ "keyring", keyring_cmds },
 	{ NULL, NULL },
 };
 

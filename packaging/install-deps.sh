@@ -10,6 +10,11 @@ PKGS=(
 	zlib1g-dev pkg-config gcc libc6-dev
 	# run, demo and tests
 	openssl socat curl gnutls-bin python3 tcpdump iproute2 procps
+	# zERT tests: the ssh client.  openssh-server is deliberately not
+	# installed (it would start sshd on port 22 of the user's machine);
+	# where it is present, tests/integration_zert.py also runs a private
+	# sshd in its own netns, and a scripted SSH peer covers SSH always.
+	openssh-client
 	# benchmarks (make bench): the side-by-side baseline
 	stunnel4
 )

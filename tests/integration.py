@@ -82,6 +82,21 @@ P_WRONGJOB = 9413    # rule TestJobMismatch (Jobname python3*), comm "lineserv"
 P_V6 = 9414          # rule TestSrvV6, dual-stack listener on [::]
 P_PRIO = 9415        # rules TestPrioClear (Off) and TestPrioTls overlap here
 P_PRIO2 = 9416       # only TestPrioTls covers this one
+P_SAF = 9417         # rule TestSaf: ServerWithClientAuth, ClientAuthType SAFCheck
+P_SNI = 9418         # rule TestSni: ServerHandshakeSNI Required, SNIList, SNIMatch Required
+
+# Outbound (Direction Outbound, HandshakeRole Client): TLS servers outside
+# the cgroup; cleartext clients inside it.
+P_OUT_WWW = 9420     # openssl s_server -www (rule TestOut)
+P_OUT_PY = 9421      # tests/helpers/tlssrv.py echo (rule TestOut)
+P_OUT_MTLS = 9422    # openssl s_server -www -Verify 1: client certificate required
+P_OUT_ROGUE = 9423   # certificate from a CA the key ring does not know
+P_OUT_EXPIRED = 9424 # certificate expired yesterday
+P_OUT_REFUSED = 9425 # nobody listens
+P_OUT_WRONGHOST = 9426  # rule TestOutWrongHost: HostReferenceIdDNS wrong.example.org
+P_OUT_LOCKED = 9427  # rule TestOutLocked: key ring locked/client, no ACCESS grant
+P_OUT_SNI_ACK = 9428    # rule TestOutSni (ClientHandshakeSNIMatch Required): tlssrv.py acks SNI
+P_OUT_SNI_NOACK = 9429  # rule TestOutSni: s_server does not acknowledge the name
 
 BULK = 256 * 1024 * 1024
 TEN_MB = 10 * 1000 * 1000
@@ -159,6 +174,56 @@ TTLSRule                      TestPrioTls
   TTLSGroupActionRef          grpOn
   TTLSEnvironmentActionRef    envSrv
 }}
+TTLSRule                      TestSaf
+{{
+  LocalPortRange              {p_saf}
+  Jobname                     python3*
+  Direction                   Inbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envSaf
+}}
+TTLSRule                      TestSni
+{{
+  LocalPortRange              {p_sni}
+  Jobname                     python3*
+  Direction                   Inbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envSni
+}}
+TTLSRule                      TestOut
+{{
+  RemotePortRange             {p_out_lo}-{p_out_hi}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCli
+}}
+TTLSRule                      TestOutWrongHost
+{{
+  RemotePortRange             {p_out_wronghost}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCliWrongHost
+}}
+TTLSRule                      TestOutLocked
+{{
+  RemotePortRange             {p_out_locked}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCliLocked
+}}
+TTLSRule                      TestOutSni
+{{
+  RemotePortRange             {p_out_sni_lo}-{p_out_sni_hi}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCliSni
+}}
 TTLSRule                      TestClearOff
 {{
   LocalPortRange              {p_off}
@@ -185,6 +250,85 @@ TTLSEnvironmentAction         envSrv
   {{
     TLSv1.2                   On
     TLSv1.3                   On
+  }}
+}}
+TTLSEnvironmentAction         envSaf
+{{
+  HandshakeRole               ServerWithClientAuth
+  TTLSKeyringParms
+  {{
+    Keyring                   test/ring
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    ClientAuthType            SAFCheck
+    TLSv1.2                   On
+    TLSv1.3                   On
+  }}
+}}
+TTLSEnvironmentAction         envSni
+{{
+  HandshakeRole               Server
+  TTLSKeyringParms
+  {{
+    Keyring                   test/ring
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    ServerHandshakeSNI        Required
+    ServerHandshakeSNIMatch   Required
+    ServerHandshakeSNIList    sni-alt:alt.attls.test default:attls-test-server
+  }}
+}}
+TTLSEnvironmentAction         envCli
+{{
+  HandshakeRole               Client
+  EnvironmentUserInstance     {cli_instance}
+  TTLSKeyringParms
+  {{
+    Keyring                   test/client
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    HostReferenceIdDNS        attls-test-server
+    HandshakeTimeout          5
+    TLSv1.2                   On
+    TLSv1.3                   On
+  }}
+}}
+TTLSEnvironmentAction         envCliWrongHost
+{{
+  HandshakeRole               Client
+  TTLSKeyringParms
+  {{
+    Keyring                   test/client
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    HostReferenceIdDNS        wrong.example.org
+    HandshakeTimeout          5
+  }}
+}}
+TTLSEnvironmentAction         envCliSni
+{{
+  HandshakeRole               Client
+  TTLSKeyringParms
+  {{
+    Keyring                   test/client
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    ClientHandshakeSNI        Required
+    ClientHandshakeSNIList    attls-test-server
+    ClientHandshakeSNIMatch   Required
+  }}
+}}
+TTLSEnvironmentAction         envCliLocked
+{{
+  HandshakeRole               Client
+  TTLSKeyringParms
+  {{
+    Keyring                   locked/client
   }}
 }}
 """
@@ -526,17 +670,30 @@ class Env:
         self.start_server(P_PRIO2, "banner")
         self.start_server(P_BASELINE, "duplex", extra=["--bytes", str(BULK)],
                           cgroup=False)
+        self.start_server(P_SAF, "echo")
+        self.start_server(P_SNI, "echo")
+        self.start_out_servers()
 
-    def write_policy(self, prio_clear):
+    def write_policy(self, prio_clear, cli_instance=None):
         """(Re)write the test policy; `prio_clear` is TestPrioClear's
-        Priority (above or below TestPrioTls's 150)."""
+        Priority (above or below TestPrioTls's 150), `cli_instance` envCli's
+        EnvironmentUserInstance (unchanged when None)."""
+        if cli_instance is not None:
+            self.cli_instance = cli_instance
         tmp = self.policy + ".new"
         with open(tmp, "w") as f:
             f.write(POLICY.format(p_lo=P_ECHO, p_hi=P_DUPLEX, p_early=P_EARLY,
                                   p_bound=P_BOUND, p_fork=P_FORK, p_off=P_OFF,
                                   p_wronguser=P_WRONGUSER, p_wrongjob=P_WRONGJOB,
                                   p_v6=P_V6, p_prio=P_PRIO, p_prio2=P_PRIO2,
-                                  prio_clear=prio_clear, fork_user=FORK_USER))
+                                  prio_clear=prio_clear, fork_user=FORK_USER,
+                                  p_saf=P_SAF, p_sni=P_SNI, p_out_lo=P_OUT_WWW,
+                                  p_out_hi=P_OUT_REFUSED,
+                                  p_out_wronghost=P_OUT_WRONGHOST,
+                                  p_out_locked=P_OUT_LOCKED,
+                                  p_out_sni_lo=P_OUT_SNI_ACK,
+                                  p_out_sni_hi=P_OUT_SNI_NOACK,
+                                  cli_instance=getattr(self, "cli_instance", 0)))
         os.rename(tmp, self.policy)     # a reload never reads half a file
 
     def attlsctl(self, *args, check_rc=True):
@@ -583,6 +740,210 @@ class Env:
         run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", cakey,
              "-CAcreateserial", "-days", "2", "-sha256", "-extfile", ext,
              "-out", os.path.join(ring, "default.pem")], check_rc=True)
+        self.srv_pem = os.path.join(ring, "default.pem")
+        self.srv_key = key
+        self.make_more_certs(d, cakey, ec, ext)
+
+    def _issue(self, d, name, subj, ext_text, ca, cakey, days="2"):
+        """A key and a certificate signed by ca: (pem, key) in d."""
+        key, csr = os.path.join(d, name + ".key"), os.path.join(d, name + ".csr")
+        pem, ext = os.path.join(d, name + ".pem"), os.path.join(d, name + ".ext")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        run(["openssl", "req", "-batch"] + ec + ["-keyout", key, "-out", csr,
+                                                 "-subj", subj], check_rc=True)
+        os.chmod(key, 0o600)
+        with open(ext, "w") as f:
+            f.write(ext_text)
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey,
+             "-CAcreateserial", "-days", days, "-sha256", "-extfile", ext,
+             "-out", pem], check_rc=True)
+        return pem, key
+
+    def make_more_certs(self, d, cakey, ec, srv_ext):
+        """Key rings and certificates of the outbound, SAFCheck and key
+        ring tests (docs/keyrings.md):
+          test/ring      + ca.pem (CERTAUTH: verifies SAFCheck clients)
+                         + ACCESS granting nobody (the fork server's user)
+          test/client    default.p12 (client certificate, PKCS#12, password
+                         in ring.sth) + ca.pem, described by ring.conf
+          locked/client  ca.pem only, owner "locked", no ACCESS file
+          certmap        SAFCheck: the client certificate by subject ->
+                         nobody, saf-b by fingerprint -> root
+        and, for the failure cases, a server certificate from a rogue CA
+        and an expired one from the test CA."""
+        with open(srv_ext) as f:
+            srv_ext_text = f.read()
+        cli_ext = ("basicConstraints=critical,CA:FALSE\n"
+                   "keyUsage=critical,digitalSignature\n"
+                   "extendedKeyUsage=clientAuth\n")
+        ring = self.path("keyrings", "test", "ring")
+        shutil.copy(self.ca, os.path.join(ring, "ca.pem"))
+        with open(os.path.join(ring, "ACCESS"), "w") as f:
+            f.write("# users besides the owner (test) that may use this ring\n"
+                    "%s\n" % FORK_USER)
+        # the client certificate, in a PKCS#12 file of the client ring
+        self.cli_pem, self.cli_key = self._issue(
+            d, "client", "/O=attls tests/CN=attls-test-client", cli_ext,
+            self.ca, cakey)
+        cring = self.path("keyrings", "test", "client")
+        os.makedirs(cring)
+        with open(os.path.join(cring, "ring.sth"), "w") as f:
+            f.write("p12-secret\n")
+        os.chmod(os.path.join(cring, "ring.sth"), 0o600)
+        p12 = os.path.join(cring, "mycert.p12")
+        run(["openssl", "pkcs12", "-export", "-in", self.cli_pem, "-inkey",
+             self.cli_key, "-out", p12, "-passout", "pass:p12-secret",
+             "-name", "attls-test-client"], check_rc=True)
+        os.chmod(p12, 0o600)
+        shutil.copy(self.ca, os.path.join(cring, "testca.pem"))
+        with open(os.path.join(cring, "ring.conf"), "w") as f:
+            f.write("# label NAME [usage personal|certauth] [default]\n"
+                    "label mycert usage personal default\n"
+                    "label testca usage certauth\n")
+        # a second server certificate for ServerHandshakeSNIList
+        pem, key = self._issue(d, "sni-alt", "/O=attls tests/CN=attls-sni-alt",
+                               srv_ext_text, self.ca, cakey)
+        shutil.copy(pem, os.path.join(ring, "sni-alt.pem"))
+        shutil.copy(key, os.path.join(ring, "sni-alt.key"))
+        os.chmod(os.path.join(ring, "sni-alt.key"), 0o600)
+        lring = self.path("keyrings", "locked", "client")
+        os.makedirs(lring)
+        shutil.copy(self.ca, os.path.join(lring, "ca.pem"))
+        # SAFCheck clients: mapped by subject, by fingerprint, and not at all
+        self.safb_pem, self.safb_key = self._issue(
+            d, "saf-b", "/O=attls tests/CN=attls-saf-b", cli_ext, self.ca, cakey)
+        self.safc_pem, self.safc_key = self._issue(
+            d, "saf-c", "/O=attls tests/CN=attls-saf-unmapped", cli_ext, self.ca,
+            cakey)
+        subj = run(["openssl", "x509", "-in", self.cli_pem, "-noout", "-subject",
+                    "-nameopt", "RFC2253"], check_rc=True).stdout.strip()
+        fp = run(["openssl", "x509", "-in", self.safb_pem, "-noout", "-fingerprint",
+                  "-sha256"], check_rc=True).stdout.strip().split("=", 1)[1]
+        self.cli_subject = subj.split("=", 1)[1]
+        with open(os.path.join(self.keyring_root, "certmap"), "w") as f:
+            f.write("# ClientAuthType SAFCheck: certificate -> local user\n"
+                    "subject %s %s\n"
+                    "sha256 %s root\n" % (self.cli_subject, FORK_USER, fp))
+        # a rogue CA with a server certificate that is right in all but its issuer
+        rogue_ca, rogue_cakey = os.path.join(d, "rogue-ca.pem"), os.path.join(d, "rogue-ca.key")
+        run(["openssl", "req", "-batch", "-x509"] + ec +
+            ["-keyout", rogue_cakey, "-out", rogue_ca, "-days", "2",
+             "-subj", "/O=somebody else/CN=rogue CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign"], check_rc=True)
+        self.rogue_pem, self.rogue_key = self._issue(
+            d, "rogue-srv", "/O=attls tests/CN=attls-test-server", srv_ext_text,
+            rogue_ca, rogue_cakey)
+        # expired: notAfter a day before now (openssl x509 -days -1)
+        self.expired_pem, self.expired_key = self._issue(
+            d, "expired-srv", "/O=attls tests/CN=attls-test-server", srv_ext_text,
+            self.ca, cakey, days="-1")
+
+    def start_out_servers(self):
+        """The TLS servers of the outbound tests, in the netns but outside
+        the cgroup (attls is their client)."""
+        self.tlslog = self.path("tlssrv.ndjson")
+        open(self.tlslog, "w").close()
+        www = ["openssl", "s_server", "-www", "-verify_return_error", "-CAfile",
+               self.ca, "-naccept", "1000000"]
+        for port, cert, key, extra in (
+                (P_OUT_WWW, self.srv_pem, self.srv_key, []),
+                (P_OUT_MTLS, self.srv_pem, self.srv_key, ["-Verify", "1"]),
+                (P_OUT_ROGUE, self.rogue_pem, self.rogue_key, []),
+                (P_OUT_EXPIRED, self.expired_pem, self.expired_key, []),
+                (P_OUT_WRONGHOST, self.srv_pem, self.srv_key, []),
+                (P_OUT_LOCKED, self.srv_pem, self.srv_key, []),
+                (P_OUT_SNI_NOACK, self.srv_pem, self.srv_key, [])):
+            log = self.path("s_server.%d.log" % port)
+            p = self.spawn(self.ns(www + ["-accept", "%s:%d" % (ADDR, port),
+                                          "-cert", cert, "-key", key] + extra),
+                           log=log)
+            self.servers[port] = (p, p.pid)
+        # the same s_server page on [::1] (same port, so rule TestOut)
+        log6 = self.path("s_server.%d.v6.log" % P_OUT_WWW)
+        self.srv6 = self.spawn(self.ns(www + ["-6", "-accept", "[::1]:%d" % P_OUT_WWW,
+                                              "-cert", self.srv_pem, "-key", self.srv_key]),
+                               log=log6)
+        for port in (P_OUT_PY, P_OUT_SNI_ACK):
+            ready = self.path("ready.%d" % port)
+            p = self.spawn(self.ns([PY, os.path.join(HELPERS, "tlssrv.py"), "--port",
+                                    str(port), "--bind", ADDR, "--cert", self.srv_pem,
+                                    "--key", self.srv_key, "--log", self.tlslog,
+                                    "--ready", ready]),
+                           log=self.path("tlssrv.%d.log" % port))
+            self.servers[port] = (p, p.pid)
+        deadline = time.monotonic() + 15
+        for port in (P_OUT_WWW, P_OUT_MTLS, P_OUT_ROGUE, P_OUT_EXPIRED,
+                     P_OUT_WRONGHOST, P_OUT_LOCKED, P_OUT_SNI_NOACK):
+            log = self.path("s_server.%d.log" % port)
+            while "ACCEPT" not in tail(log):
+                check(self.servers[port][0].poll() is None,
+                      "openssl s_server %d exited: %s" % (port, tail(log)))
+                check(time.monotonic() < deadline,
+                      "openssl s_server %d not ready: %s" % (port, tail(log)))
+                time.sleep(0.02)
+        for port in (P_OUT_PY, P_OUT_SNI_ACK):
+            p = self.servers[port][0]
+            while not os.path.exists(self.path("ready.%d" % port)):
+                check(p.poll() is None, "tlssrv.py exited: %s"
+                      % tail(self.path("tlssrv.%d.log" % port)))
+                check(time.monotonic() < deadline, "tlssrv.py not ready")
+                time.sleep(0.02)
+
+    def out_client(self, port, extra=(), timeout=15, host=ADDR, user=None):
+        """tests/helpers/outclient.py in the cgroup (its connect() is
+        steered); its JSON result."""
+        cmd = [PY, os.path.join(HELPERS, "outclient.py"), "--host", host,
+               "--port", str(port), "--timeout", str(timeout)] + list(extra)
+        if user:
+            cmd += ["--user", user]
+        cp = run(self.in_cgroup(cmd), timeout=timeout + 30)
+        try:
+            res = json.loads(cp.stdout)
+        except ValueError:
+            raise TestFailure("outclient %s:%d: no result (exit %d): %s %s" % (
+                host, port, cp.returncode, cp.stdout[-500:], cp.stderr[-2000:]))
+        debug("outclient: " + json.dumps(res)[:600])
+        return res
+
+    def tls_records(self):
+        out = []
+        with open(self.tlslog) as f:
+            for line in f:
+                if line.endswith("\n") and line.strip():
+                    out.append(json.loads(line))
+        return out
+
+    def tls_record(self, ident, timeout=10):
+        """tlssrv.py's record of the connection whose first line is ident."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for r in self.tls_records():
+                if r.get("id") and r["id"].split()[:2] == ident.split()[:2]:
+                    return r
+            if time.monotonic() > deadline:
+                raise TestFailure("tlssrv.py wrote no record for %r" % ident)
+            time.sleep(0.05)
+
+    def log_since(self, offset):
+        with open(self.attlsd_log, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+
+    def log_offset(self):
+        return os.path.getsize(self.attlsd_log) if os.path.exists(self.attlsd_log) else 0
+
+    def wait_log(self, offset, pattern, timeout=10):
+        """The attlsd log since offset once it matches the regex pattern."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_since(offset)
+            if re.search(pattern, text):
+                return text
+            if time.monotonic() > deadline:
+                raise TestFailure("attlsd log has no %r; it has:\n%s"
+                                  % (pattern, "\n".join(text.splitlines()[-15:])))
+            time.sleep(0.05)
 
     def start_server(self, port, mode, extra=(), cgroup=True):
         ready = self.path("ready.%d" % port)
@@ -1255,7 +1616,7 @@ def _need(rec, path, what=None):
 
 def test_zert(env):
     """12: zERT init and term records, full fields for a protected
-    connection; protection "unknown" for the cleartext port."""
+    connection; protection "none" for the cleartext port."""
     if "addr_%d" % P_ECHO not in env.stats or "clear_%d" % P_NORULE not in env.stats:
         raise Skip("needs test_real_addresses and test_cleartext_ports")
     res = env.stats["addr_%d" % P_ECHO]
@@ -1290,18 +1651,21 @@ def test_zert(env):
         _need(r, "direction", lambda v: str(v).lower() == "inbound")
         _need(r, "actions.group", lambda v: v == "grpOn")
         _need(r, "actions.environment", lambda v: v == "envSrv")
-        _need(r, "security_sessions.protocol", lambda v: v == "TLS")
-        _need(r, "security_sessions.version", lambda v: v == "TLSv1.3")
+        # record version 2: ECS tls.* / x509.* names (docs/zert-schema.md)
+        _need(r, "security_sessions.protocol", lambda v: v == "tls")
+        _need(r, "security_sessions.version", lambda v: v == "1.3")
+        _need(r, "security_sessions.source", lambda v: v == "engine")
         _need(r, "security_sessions.role", lambda v: str(v).lower() == "server")
-        _need(r, "security_sessions.cipher.iana", lambda v: v == res["cipher"])
-        _need(r, "security_sessions.cipher.code")
+        _need(r, "security_sessions.cipher", lambda v: v == res["cipher"])
+        _need(r, "security_sessions.cipher_code")
         _need(r, "security_sessions.key_exchange.group")
-        _need(r, "security_sessions.server_cert.subject",
+        _need(r, "security_sessions.server.x509.subject.distinguished_name",
               lambda v: "attls-test-server" in v)
-        _need(r, "security_sessions.server_cert.issuer", lambda v: "attls test CA" in v)
-        _need(r, "security_sessions.server_cert.serial")
-        _need(r, "security_sessions.server_cert.not_after")
-        _need(r, "security_sessions.server_cert.key_bits", lambda v: int(v) == 256)
+        _need(r, "security_sessions.server.x509.issuer.distinguished_name",
+              lambda v: "attls test CA" in v)
+        _need(r, "security_sessions.server.x509.serial_number")
+        _need(r, "security_sessions.server.x509.not_after")
+        _need(r, "security_sessions.server.x509.public_key_size", lambda v: int(v) == 256)
         if ev == "term":
             _need(r, "end")
             check(r.get("rc") is not None, "term record without rc")
@@ -1314,8 +1678,8 @@ def test_zert(env):
     check({"init", "term"} <= {r.get("event") for r in unk},
           "cleartext connection: events %r" % [r.get("event") for r in unk])
     for r in unk:
-        check(r.get("protection") == "unknown", "cleartext connection recorded as "
-              "protection %r" % r.get("protection"))
+        check(r.get("protection") == "none" and r.get("cleartext") is True,
+              "cleartext connection recorded as protection %r" % r.get("protection"))
     # The forking server: job and user of the listener's owner, its rule.
     fork = env.stats.get("fork200")
     if fork:
@@ -1428,6 +1792,229 @@ def test_rule_priority(env):
           "port %d: back to TestPrioClear after reloading the original" % P_PRIO)
 
 
+ZOS_POLICY = """\
+# z/OS-style policy for the integration test: groups, sets, references,
+# an IpTimeCondition, z/OS-only parameters that must only warn.
+TTLSRule                      ZosAppSrv
+{{
+  LocalAddrGroupRef           grpServiceAddrs   # only the service address
+  LocalPortGroupRef           grpAppPorts       # echo..duplex, plus prio2
+  Jobname                     python3*
+  Direction                   Inbound
+  Priority                    500
+  TTLSGroupActionRef          grpZosOn
+  TTLSEnvironmentActionRef    envZosSrv
+}}
+TTLSRule                      ZosClosedWindow
+{{
+  LocalPortRange              {p_prio}
+  Direction                   Inbound
+  Priority                    400
+  IpTimeConditionRef          never_today       # closed now: cannot match
+  TTLSGroupActionRef          grpZosOn
+  TTLSEnvironmentActionRef    envZosSrv
+}}
+IpAddrGroup                   grpServiceAddrs
+{{
+  IpAddrSetRef                setService
+}}
+IpAddrSet                     setService
+{{
+  Addr                        {addr}
+}}
+PortGroup                     grpAppPorts
+{{
+  PortRangeRef                rngMain
+  PortRange
+  {{
+    Port                      {p_prio2}
+  }}
+}}
+PortRange                     rngMain
+{{
+  Port                        {p_lo}-{p_hi}
+}}
+IpTimeCondition               never_today
+{{
+  DayOfWeekMask               {dow_mask}        # every day but today
+  TimeZone                    UTC
+}}
+TTLSGroupAction               grpZosOn
+{{
+  TTLSEnabled                 On
+  Trace                       6
+  FIPS140                     Off
+  TTLSGroupAdvancedParms
+  {{
+    Envfile                   /etc/pagent/grpOn.envars   # z/OS only: warns
+  }}
+}}
+TTLSEnvironmentAction         envZosSrv
+{{
+  HandshakeRole               Server
+  TTLSKeyringParmsRef         ringZos
+  TTLSEnvironmentAdvancedParms
+  {{
+    TLSv1.2                   On
+    TLSv1.3                   On
+    TLSv1                     Off
+  }}
+  TTLSGskAdvancedParms
+  {{
+    GSK_SYSPLEX_SIDCACHE      On                # z/OS only: warns
+  }}
+  EnvironmentUserInstance     1
+}}
+TTLSKeyringParms              ringZos
+{{
+  Keyring                     test/ring
+}}
+"""
+
+
+def test_zos_style_policy(env):
+    """A policy written the z/OS way (IpAddrGroup/IpAddrSet, PortGroup with
+    inline and referenced ranges, IpTimeCondition, z/OS-only parameters)
+    loads with warnings and classifies as documented."""
+    today = time.gmtime().tm_wday            # Monday = 0
+    sunday_first = (today + 1) % 7           # the mask starts with Sunday
+    dow_mask = "".join("0" if i == sunday_first else "1" for i in range(7))
+    text = ZOS_POLICY.format(addr=ADDR, p_lo=P_ECHO, p_hi=P_DUPLEX,
+                             p_prio=P_PRIO, p_prio2=P_PRIO2, dow_mask=dow_mask)
+    zos = env.path("zos-style.policy")
+    with open(zos, "w") as f:
+        f.write(text)
+    cp = run([env.attlsd_bin, "-n", "-f", zos], timeout=30)
+    check(cp.returncode == 0 and "configuration OK" in cp.stdout,
+          "attlsd -n on the z/OS-style policy: %d %s %s" % (cp.returncode,
+                                                            cp.stdout, cp.stderr))
+    check("warning" in cp.stderr and "Envfile" in cp.stderr,
+          "z/OS-only Envfile should warn: %r" % cp.stderr[-800:])
+    saved = open(env.policy).read()
+    try:
+        with open(env.policy + ".new", "w") as f:
+            f.write(text)
+        os.rename(env.policy + ".new", env.policy)
+        env.attlsctl("reload")
+        # in the PortGroup and dialled on the group's address: TLS
+        res = env.client(P_ECHO, "echo", nbytes=1000)
+        env.tls_ok(res, "port %d via %s (in grpServiceAddrs)" % (P_ECHO, ADDR))
+        check(prio_port_protected(env, P_PRIO2),
+              "port %d (inline PortRange of the PortGroup): cleartext" % P_PRIO2)
+        # same listener dialled on an address outside the group: no rule
+        plain = run(env.ns([PY, os.path.join(HELPERS, "tlsclient.py"),
+                            "--host", "127.0.0.1", "--port", str(P_BANNER),
+                            "--mode", "connect", "--plain", "--read-wait", "1.0",
+                            "--timeout", "5"]), timeout=30)
+        got = json.loads(plain.stdout or "{}").get("data") or ""
+        check(got.startswith("220 "),
+              "port %d dialled on 127.0.0.1 (outside grpServiceAddrs) should be "
+              "cleartext: %r %s" % (P_BANNER, got, plain.stderr[-300:]))
+        # the rule whose IpTimeCondition is closed today does not match
+        check(not prio_port_protected(env, P_PRIO),
+              "port %d: ZosClosedWindow is outside its window but matched" % P_PRIO)
+        pol = env.attlsctl("policy", "show", "ZosClosedWindow")
+        rules = pol.get("rules") or [{}]
+        check(rules[0].get("clauses") == [],
+              "a rule outside its window must have no clauses: %r" % rules[0])
+    finally:
+        with open(env.policy + ".new", "w") as f:
+            f.write(saved)
+        os.rename(env.policy + ".new", env.policy)
+        env.attlsctl("reload")
+
+
+def test_guard_no_policy(env):
+    """attlsd --guard: a cgroup attached with no policy gets no TCP
+    (socket() fails with EPERM, like EZB.INITSTACK) except for --permit
+    jobs; --cleanup removes the guard."""
+    cg = env.cgdir + "-guard"
+    pins = env.pin_root + "-guard"
+    probe = [PY, "-c", "import socket; socket.socket(); print('socket ok')"]
+    in_cg = ["sh", "-c", 'echo $$ > "$0" && exec "$@"',
+             os.path.join(cg, "cgroup.procs")] + env.ns(probe)
+    os.mkdir(cg)
+    try:
+        cp = run(env.ns([env.attlsd_bin, "--guard", "--cgroup", cg,
+                         "--pin-root", pins]), timeout=30)
+        check(cp.returncode == 0, "attlsd --guard: %d %s" % (cp.returncode, cp.stderr))
+        cp = run(in_cg, timeout=30)
+        check(cp.returncode != 0 and "Operation not permitted" in cp.stderr,
+              "guarded cgroup: socket() should fail with EPERM: %d %r %r"
+              % (cp.returncode, cp.stdout, cp.stderr[-300:]))
+        st = json.loads(run(env.ns([os.path.join(env.build, "attlsctl"), "-j",
+                                    "--pin-root", pins, "status"]),
+                            timeout=30).stdout or "{}")
+        check(st.get("state") == "guarded", "attlsctl status state: %r" % st.get("state"))
+        comm = os.path.basename(PY)[:15]    # comm: the name exec'd, not a symlink's target
+        cp = run(env.ns([env.attlsd_bin, "--guard", "--cgroup", cg,
+                         "--pin-root", pins, "--permit", comm]), timeout=30)
+        check(cp.returncode == 0, "attlsd --guard --permit: %s" % cp.stderr)
+        cp = run(in_cg, timeout=30)
+        check(cp.returncode == 0 and "socket ok" in cp.stdout,
+              "permitted job %r still refused: %r" % (comm, cp.stderr[-300:]))
+    finally:
+        run([env.attlsd_bin, "--cleanup", "--pin-root", pins], timeout=30)
+        try:
+            os.rmdir(cg)
+        except OSError:
+            pass
+    check(not os.path.exists(pins), "guard pins left after --cleanup")
+    cp = run(in_cg, timeout=30) if os.path.isdir(cg) else None
+    check(cp is None, "guard cgroup not removed")
+
+
+def test_attlsctl_conn_and_keyring(env):
+    """attlsctl conn show (netstat TTLS) lists an open protected connection
+    with its rule, job, state, protocol and cipher, in JSON, as a table and
+    one CONNID in detail; attlsctl keyring list shows the ring's default
+    personal certificate (RACDCERT LISTRING)."""
+    p = subprocess.Popen(env.ns(["openssl", "s_client", "-connect",
+                                 "%s:%d" % (ADDR, P_ECHO), "-CAfile", env.ca,
+                                 "-quiet", "-nocommands"]),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, start_new_session=True,
+                         preexec_fn=_die_with_parent(signal.SIGKILL))
+    try:
+        p.stdin.write(b"hello\n")
+        p.stdin.flush()
+        check(p.stdout.readline() == b"hello\n", "echo through s_client failed")
+        conns = env.attlsctl("conn", "show").get("connections", [])
+        mine = [x for x in conns if x.get("local_port") == P_ECHO and
+                x.get("state") == "secure"]
+        check(mine, "the open connection is not listed: %r" % conns)
+        x = mine[0]
+        check(x.get("rule") == "TestSrv" and x.get("job", "").startswith("python3")
+              and x.get("protocol") == "TLSv1.3" and x.get("cipher", "").startswith("TLS_")
+              and x.get("direction") == "inbound" and x.get("local_addr") == ADDR
+              and x.get("group") == "grpOn" and x.get("environment") == "envSrv",
+              "connection fields: %r" % x)
+        one = env.attlsctl("conn", "show", x["conn_id"]).get("connections", [])
+        check(len(one) == 1 and one[0]["conn_id"] == x["conn_id"],
+              "conn show CONNID: %r" % one)
+        text = run(env.ns([os.path.join(env.build, "attlsctl"), "--pin-root",
+                           env.pin_root, "conn", "show"]), timeout=30).stdout
+        check(x["conn_id"] in text and "TestSrv" in text and "secure" in text,
+              "conn show table: %r" % text[-600:])
+        gone = run(env.ns([os.path.join(env.build, "attlsctl"), "--pin-root",
+                           env.pin_root, "conn", "show", "0000000000000bad"]),
+                   timeout=30)
+        check(gone.returncode != 0 and "no open connection" in gone.stderr,
+              "unknown CONNID: %d %r" % (gone.returncode, gone.stderr))
+    finally:
+        _killpg(p)
+        p.wait()
+    ring = env.attlsctl("keyring", "list", "test/ring")
+    certs = ring.get("certificates", [])
+    dflt = [c for c in certs if c.get("label") == "default"]
+    check(dflt and dflt[0].get("usage") == "personal" and dflt[0].get("default")
+          and "attls-test-server" in (dflt[0].get("subject") or "")
+          and len(dflt[0].get("sha256") or "") == 64,
+          "keyring list: %r" % ring)
+    check(not any("PRIVATE KEY" in json.dumps(c) for c in certs),
+          "keyring list must never show key material")
+
+
 def test_reload_under_traffic(env):
     """100 reloads (alternating two real policies) while TLS connections
     open and close: no failed connection, no leaked map entry."""
@@ -1485,6 +2072,500 @@ def test_reload_under_traffic(env):
     check(left == [], "steering entries left behind: %r" % (left if left is None else left[:3]))
 
 
+# ---------------------------------------------------------------------------
+# outbound, client authentication, key rings, fail closed (issue 4)
+
+def _curl(env, port, timeout=10):
+    """curl http:// from a process in the cgroup: (rc, body, stderr, seconds)."""
+    t0 = time.monotonic()
+    cp = run(env.in_cgroup(["curl", "-sS", "--max-time", str(timeout),
+                            "http://%s:%d/" % (ADDR, port)]), timeout=timeout + 20)
+    return cp.returncode, cp.stdout, cp.stderr, time.monotonic() - t0
+
+
+def _zrec_out(recs, port, event=None):
+    """zERT records of outbound attls connections to ADDR:port."""
+    return [r for r in recs if r.get("protection") == "attls"
+            and r.get("direction") == "outbound"
+            and r.get("remote", {}).get("port") == port
+            and r.get("remote", {}).get("addr") == ADDR
+            and (event is None or r.get("event") == event)]
+
+
+def _zsess(r):
+    ss = r.get("security_sessions") or [{}]
+    return ss[0]
+
+
+def _zcert(r, side):
+    """The `side` ("server"/"client") certificate of a zERT record's first
+    security session as {subject, issuer, sha256, not_before, mapped_user};
+    record version 1 (<side>_cert objects) or 2 (ECS-style <side> objects)."""
+    s = _zsess(r)
+    if isinstance(s.get(side), dict):
+        c = s[side]
+        return {"subject": c.get("subject"), "issuer": c.get("issuer"),
+                "sha256": (c.get("hash") or {}).get("sha256"),
+                "not_before": (c.get("x509") or {}).get("not_before"),
+                "mapped_user": c.get("mapped_user")}
+    c = s.get(side + "_cert") or {}
+    return {k: c.get(k) for k in ("subject", "issuer", "sha256", "not_before",
+                                  "mapped_user")}
+
+
+def _ztls13(r):
+    return _zsess(r).get("version") in ("TLSv1.3", "1.3")
+
+
+def _zcheck_cert(r, side, **want):
+    """Each want key: a substring the field must contain, or a callable."""
+    c = _zcert(r, side)
+    for k, w in want.items():
+        v = c.get(k)
+        ok = w(v) if callable(w) else (isinstance(v, str) and w in v)
+        check(ok, "zERT %s record: %s certificate %s = %r (record %s)"
+              % (r.get("event"), side, k, v, json.dumps(r)[:1200]))
+
+
+def _wait_zert(env, pred, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        recs = [r for r in env.zert_records() if pred(r)]
+        if recs or time.monotonic() > deadline:
+            check(recs, "no zERT record: %s" % what)
+            return recs
+        time.sleep(0.1)
+
+
+def test_out_curl_openssl(env):
+    """Outbound: curl http:// in the cgroup reaches openssl s_server
+    -verify_return_error over TLS 1.3, the server certificate verified
+    against the key ring's CA (HostReferenceIdDNS checked)."""
+    if not shutil.which("curl"):
+        raise Skip("curl not installed")
+    off = env.log_offset()
+    rc, body, err, secs = _curl(env, P_OUT_WWW)
+    check(rc == 0, "curl exit %d: %s\nattlsd: %s" % (rc, err.strip(),
+                                                   env.log_since(off)[-1500:]))
+    check("Ciphers supported in s_server binary" in body,
+          "not the s_server -www page: %r" % body[:500])
+    check(re.search(r"Protocol\s*:\s*TLSv1\.3", body) or "TLSv1.3" in body,
+          "s_server did not report TLS 1.3: %r" % body[:1500])
+    recs = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_WWW, "term"),
+                      "outbound term record for port %d" % P_OUT_WWW)
+    r = recs[-1]
+    _need(r, "security_sessions.role", lambda v: v == "client")
+    check(_ztls13(r), "outbound zERT record: not TLS 1.3: %s" % json.dumps(r)[:800])
+    _zcheck_cert(r, "server", subject="attls-test-server", issuer="attls test CA",
+                 sha256=lambda v: isinstance(v, str) and len(v) == 64,
+                 not_before=lambda v: bool(v))
+    _need(r, "rule", lambda v: v == "TestOut")
+    _need(r, "job", lambda v: v == "curl")
+    check(r.get("rc") == 0, "outbound term record rc %r" % r.get("rc"))
+
+
+def test_out_python(env):
+    """Outbound: a python cleartext client gets TLS to a python TLS server;
+    getpeername() shows the original destination, getsockname() the
+    engine's wire address (the one the server sees); SNI is the
+    HostReferenceIdDNS name; both directions close cleanly."""
+    ident = "ID outpy-%d" % os.getpid()
+    line = "%s hello through attls\n" % ident
+    res = env.out_client(P_OUT_PY, ["--send", line, "--shut"])
+    check(res["connect_ok"], "connect failed: %r" % res)
+    check(res["data"] == line, "echo: got %r, sent %r (end %s)"
+          % (res["data"], line, res["end"]))
+    check(res["end"] == "eof", "stream ended with %r, not EOF" % res["end"])
+    check(res["peername"] == [ADDR, P_OUT_PY],
+          "getpeername() %r, the original destination is %r"
+          % (res["peername"], [ADDR, P_OUT_PY]))
+    rec = env.tls_record(ident)
+    check(rec["end"] == "close_notify", "the server saw %r, not close_notify" % rec["end"])
+    check(rec["version"] == "TLSv1.3", "negotiated %r" % rec["version"])
+    check(rec["sni"] == "attls-test-server", "SNI %r" % rec["sni"])
+    check(res["sockname"] == rec["peer"],
+          "getsockname() %r, but the server sees the client at %r"
+          % (res["sockname"], rec["peer"]))
+    check(res["sockname"][0] == ADDR, "wire address %r" % res["sockname"])
+    zr = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_PY, "term") and
+                    r.get("local", {}).get("port") == res["sockname"][1],
+                    "outbound term record for %r" % res["sockname"])[0]
+    _need(zr, "security_sessions.role", lambda v: v == "client")
+    _need(zr, "local.addr", lambda v: v == res["sockname"][0])
+    _need(zr, "job", lambda v: v.startswith("python3"))
+    _need(zr, "bytes_out", lambda v: v == len(line))
+    _need(zr, "bytes_in", lambda v: v == len(line))
+
+
+def test_out_ipv6(env):
+    """Outbound over IPv6 ([::1]) and from a dual-stack socket to an IPv4
+    destination (::ffff:a.b.c.d): TLS, the original destination in
+    getpeername()."""
+    log6 = env.path("s_server.%d.v6.log" % P_OUT_WWW)
+    if "ACCEPT" not in tail(log6) or env.srv6.poll() is not None:
+        raise Skip("openssl s_server cannot listen on [::1]: %s" % tail(log6))
+    res = env.out_client(P_OUT_WWW, ["--send", "GET / HTTP/1.0\r\n\r\n"], host="::1")
+    check(res["connect_ok"] and "Ciphers supported in s_server binary" in res["data"],
+          "IPv6 outbound: %r" % {k: v for k, v in res.items() if k != "data"})
+    check(res["peername"] == ["::1", P_OUT_WWW], "IPv6 getpeername() %r" % res["peername"])
+    ident = "ID outmapped-%d" % os.getpid()
+    res = env.out_client(P_OUT_PY, ["--send", ident + "\n", "--shut"],
+                         host="::ffff:" + ADDR)
+    check(res["connect_ok"] and res["data"] == ident + "\n",
+          "dual-stack socket to an IPv4 destination: %r" % res)
+    check(res["peername"] == [ADDR, P_OUT_PY], "v4-mapped getpeername() %r"
+          % res["peername"])
+    rec = env.tls_record(ident)
+    check(res["sockname"] == rec["peer"], "v4-mapped getsockname() %r, the server "
+          "sees %r" % (res["sockname"], rec["peer"]))
+
+
+def test_out_mutual_tls(env):
+    """Outbound mutual TLS: s_server -Verify 1 -verify_return_error gets
+    the client certificate from the key ring (a PKCS#12 entry)."""
+    if not shutil.which("curl"):
+        raise Skip("curl not installed")
+    off = env.log_offset()
+    rc, body, err, secs = _curl(env, P_OUT_MTLS)
+    check(rc == 0 and "Ciphers supported in s_server binary" in body,
+          "curl exit %d: %s %r\nattlsd: %s" % (rc, err.strip(), body[:300],
+                                             env.log_since(off)[-1500:]))
+    log = tail(env.path("s_server.%d.log" % P_OUT_MTLS), 0, 200)
+    check("attls-test-client" in log, "s_server did not log the client "
+          "certificate: %s" % log[-1500:])
+    r = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_MTLS, "term"),
+                   "outbound term record for port %d" % P_OUT_MTLS)[-1]
+    _zcheck_cert(r, "client", subject="attls-test-client")
+    _zcheck_cert(r, "server", subject="attls-test-server")
+
+
+def _out_fails(env, port, rc_want, words, user=None):
+    """A cleartext client to `port` is reset promptly, gets no data, and
+    the attlsd log has RC rc_want with `words`."""
+    off = env.log_offset()
+    res = env.out_client(port, ["--send", "GET / HTTP/1.0\r\n\r\n"], user=user,
+                         timeout=15)
+    check(res["connect_ok"] or res["connect_error"] in ("reset", "error:ECONNREFUSED"),
+          "port %d: connect: %r" % (port, res))
+    check(not res["data"], "port %d: the application got data: %r" % (port, res["data"][:200]))
+    check(res["end"] in ("reset", None) or not res["connect_ok"],
+          "port %d: the application saw %r, not a reset" % (port, res["end"]))
+    check(res.get("elapsed_s", 0) < 8, "port %d: the reset took %.1f s"
+          % (port, res.get("elapsed_s", 0)))
+    text = env.wait_log(off, r"RC: %d\b" % rc_want)
+    for w in words:
+        check(re.search(w, text), "port %d: the log has RC %d but not %r:\n%s"
+              % (port, rc_want, w, text[-1500:]))
+    return res, text
+
+
+def test_out_failures(env):
+    """Outbound failures each with their own return code, the application
+    reset (never cleartext, never a hang): unknown CA 435, expired 401,
+    host name mismatch 5119, destination refused 5118."""
+    _out_fails(env, P_OUT_ROGUE, 435, [r"certificate authority unknown",
+                                       r"rogue CA|unable to get local issuer"])
+    _out_fails(env, P_OUT_EXPIRED, 401, [r"expired"])
+    _out_fails(env, P_OUT_WRONGHOST, 5119, [r"HostReferenceIdDNS wrong\.example\.org",
+                                            r"does not match"])
+    res, _ = _out_fails(env, P_OUT_REFUSED, 5118, [r"Connection refused"])
+    info("outbound to a closed port: application %s after %.3f s"
+         % ("reset" if res["connect_ok"] else "connect() failed (%s)" % res["connect_error"],
+            res["elapsed_s"]))
+
+
+def test_out_sni_match(env):
+    """ClientHandshakeSNI Required with ClientHandshakeSNIMatch Required:
+    the name is sent, and a server that does not acknowledge it (s_server
+    without a servername callback) fails the connection with RC 5121."""
+    ident = "ID sniack-%d" % os.getpid()
+    res = env.out_client(P_OUT_SNI_ACK, ["--send", ident + "\n", "--shut"])
+    check(res["data"] == ident + "\n" and res["end"] == "eof",
+          "SNI acknowledged: %r" % res)
+    rec = env.tls_record(ident)
+    check(rec["sni"] == "attls-test-server", "SNI sent: %r" % rec["sni"])
+    _out_fails(env, P_OUT_SNI_NOACK, 5121, [r"did not acknowledge the server name "
+                                            r"attls-test-server"])
+
+
+def test_keyring_access_refused(env):
+    """A key ring is used only by its owner, users its ACCESS file grants,
+    and root: nobody using locked/client is refused with RC 202 and the
+    reason; root gets through."""
+    if not shutil.which("curl"):
+        raise Skip("curl not installed")
+    _out_fails(env, P_OUT_LOCKED, 202, [r"access denied: user %s" % FORK_USER,
+                                        r"ACCESS"], user=FORK_USER)
+    rc, body, err, _ = _curl(env, P_OUT_LOCKED)
+    check(rc == 0 and "Ciphers supported" in body,
+          "root to port %d: curl exit %d %s" % (P_OUT_LOCKED, rc, err.strip()))
+
+
+def _mtls_client_subject(env):
+    """curl to the mutual-TLS s_server; the subject of the client
+    certificate the engine sent, from the connection's zERT record."""
+    before = {r.get("conn_id") for r in _zrec_out(env.zert_records(), P_OUT_MTLS)}
+    rc, body, err, _ = _curl(env, P_OUT_MTLS)
+    check(rc == 0 and "Ciphers supported" in body, "curl exit %d: %s" % (rc, err))
+    r = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_MTLS, "term")
+                   and r.get("conn_id") not in before, "mutual TLS term record")[-1]
+    subj = _zcert(r, "client")["subject"]
+    check(subj, "no client certificate in the zERT record: %s" % json.dumps(r)[:1200])
+    return subj
+
+
+def test_keyring_reload(env):
+    """A changed certificate is used after a reload that bumps
+    EnvironmentUserInstance; a reload without the bump keeps the
+    environment's SSL_CTX (and its session cache) as it was."""
+    ring = env.path("keyrings", "test", "client")
+    p12 = os.path.join(ring, "mycert.p12")
+    saved = env.path("pki", "mycert.p12.orig")
+    shutil.copy2(p12, saved)
+    d = env.path("pki")
+    cakey = os.path.join(d, "ca.key")
+    new_pem, new_key = env._issue(d, "client-renewed",
+                                  "/O=attls tests/CN=attls-test-client-renewed",
+                                  "basicConstraints=critical,CA:FALSE\n"
+                                  "keyUsage=critical,digitalSignature\n"
+                                  "extendedKeyUsage=clientAuth\n", env.ca, cakey)
+    tmp = p12 + ".new"
+    run(["openssl", "pkcs12", "-export", "-in", new_pem, "-inkey", new_key, "-out",
+         tmp, "-passout", "pass:p12-secret"], check_rc=True)
+    os.chmod(tmp, 0o600)
+    try:
+        check("CN=attls-test-client," in _mtls_client_subject(env) + ",",
+              "the original client certificate was not used")
+        os.replace(tmp, p12)
+        env.attlsctl("reload")
+        subj = _mtls_client_subject(env)
+        check("attls-test-client-renewed" not in subj,
+              "a reload without a new EnvironmentUserInstance rebuilt the "
+              "environment (client certificate %r)" % subj)
+        env.write_policy(prio_clear=200, cli_instance=1)
+        env.attlsctl("reload")
+        subj = _mtls_client_subject(env)
+        check("attls-test-client-renewed" in subj,
+              "EnvironmentUserInstance bumped, but the old certificate is still "
+              "sent: %r" % subj)
+    finally:
+        shutil.copy2(saved, p12)
+        env.write_policy(prio_clear=200, cli_instance=2)
+        env.attlsctl("reload")
+
+
+def test_server_sni(env):
+    """ServerHandshakeSNIList: the certificate of the name the client
+    sends; ServerHandshakeSNI Required refuses a client without a name,
+    ServerHandshakeSNIMatch Required one with an unknown name (RC 5121)."""
+    for name, cn in (("alt.attls.test", "attls-sni-alt"),
+                     ("attls-test-server", "attls-test-server")):
+        marker = "sni-%s-%d" % (cn, os.getpid())
+        out, err, rc = interactive(env.ns([
+            "openssl", "s_client", "-connect", "%s:%d" % (ADDR, P_SNI), "-CAfile",
+            env.ca, "-verify_return_error", "-servername", name, "-brief",
+            "-nocommands"]), "ID %s\n%s\n" % (marker, marker), [marker], timeout=15)
+        check(marker in out, "SNI %s: no echo: %r %r" % (name, out[-300:], err[-800:]))
+        check(re.search(r"Peer certificate:.*CN ?= ?%s\b" % re.escape(cn), err),
+              "SNI %s: not the certificate of %s: %r" % (name, cn, err[-800:]))
+    off = env.log_offset()
+    for extra, why in ((["-servername", "unknown.example"], "not in ServerHandshakeSNIList"),
+                       (["-noservername"], "sent no server name")):
+        out, err, rc = interactive(env.ns([
+            "openssl", "s_client", "-connect", "%s:%d" % (ADDR, P_SNI), "-CAfile",
+            env.ca, "-brief", "-nocommands"] + extra), "ID sni-refused\nnope\n",
+            ["nope"], timeout=10)
+        check("nope" not in out, "%s: served: %r" % (extra, out[-300:]))
+        env.wait_log(off, r"RC: 5121\b.*%s" % why)
+
+
+def _s_client_cert(env, port, cert, key, send):
+    return interactive(env.ns(["openssl", "s_client", "-connect", "%s:%d" % (ADDR, port),
+                               "-CAfile", env.ca, "-verify_return_error", "-cert", cert,
+                               "-key", key, "-brief", "-nocommands"]),
+                       send, [send.strip().splitlines()[-1]], timeout=15)
+
+
+def test_safcheck(env):
+    """ServerWithClientAuth + ClientAuthType SAFCheck: a client certificate
+    mapped in KEYRING_ROOT/certmap (by subject, by fingerprint) gets
+    through and its user is in zERT and the log; an unmapped one is
+    refused with RC 5120."""
+    off = env.log_offset()
+    for cert, key, user, tag in ((env.cli_pem, env.cli_key, FORK_USER, "a"),
+                                 (env.safb_pem, env.safb_key, "root", "b")):
+        marker = "safcheck-%s-%d" % (tag, os.getpid())
+        out, err, rc = _s_client_cert(env, P_SAF, cert, key,
+                                      "ID %s\n%s\n" % (marker, marker))
+        check(out.count(marker) >= 2, "SAFCheck %s: no echo (rc %s): %r %r\n%s"
+              % (tag, rc, out[-300:], err[-800:], env.log_since(off)[-1500:]))
+        env.wait_log(off, r"mapped to user %s \(SAFCheck\)" % user)
+        env.server_record("ID " + marker)
+    deadline = time.monotonic() + 10
+    while True:
+        recs = _wait_zert(env, lambda r: r.get("protection") == "attls"
+                          and r.get("local", {}).get("port") == P_SAF
+                          and r.get("event") == "term", "SAFCheck term records")
+        users = {_zcert(r, "client")["mapped_user"] for r in recs}
+        if {FORK_USER, "root"} <= users or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for r in recs:
+        _zcheck_cert(r, "client", issuer="attls test CA",
+                     sha256=lambda v: isinstance(v, str) and len(v) == 64)
+        _zcheck_cert(r, "server", subject="attls-test-server")
+    check({FORK_USER, "root"} <= users, "zERT mapped users %r" % users)
+    out, err, rc = _s_client_cert(env, P_SAF, env.safc_pem, env.safc_key,
+                                  "ID safcheck-c-%d\nnope\n" % os.getpid())
+    check("nope" not in out, "an unmapped client certificate got through: %r" % out)
+    env.wait_log(off, r"RC: 5120\b.*not in the SAFCheck certificate map")
+
+
+def pcap_segments(path):
+    """TCP segments of a pcap (IPv4): [(src, sport, dst, dport, flags,
+    payload)] in capture order."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return out
+    end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    linktype = struct.unpack(end + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if linktype == 1 and pkt[12:14] == b"\x08\x00":
+            ip = pkt[14:]
+        elif linktype == 113 and pkt[14:16] == b"\x08\x00":
+            ip = pkt[16:]
+        elif linktype == 276 and pkt[0:2] == b"\x08\x00":
+            ip = pkt[20:]
+        elif linktype in (101, 12, 228):
+            ip = pkt
+        else:
+            continue
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        ihl = (ip[0] & 15) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:total]
+        if len(tcp) < 20:
+            continue
+        sport, dport = struct.unpack("!HH", tcp[:4])
+        doff = (tcp[12] >> 4) * 4
+        out.append((socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]),
+                    dport, tcp[13], tcp[doff:]))
+    return out
+
+
+TCP_FIN, TCP_RST = 0x01, 0x04
+
+
+def test_kill9_resets_protected(env):
+    """attlsd SIGKILLed while data flows both ways: every protected
+    connection is reset, never FINed: the inbound client and the outbound
+    server get a RST, the applications ECONNRESET; the marker the
+    outbound application streams never crosses the wire in cleartext; a
+    new protected connect() is refused while attlsd is down."""
+    if not shutil.which("tcpdump"):
+        raise Skip("tcpdump not installed")
+    marker = "ATTLS-KILL9-MARKER-%d" % os.getpid()
+    pcap, tdlog = env.path("kill9.pcap"), env.path("kill9.tcpdump.log")
+    td = env.spawn(env.ns(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode",
+                           "-s", "256", "-Z", "root", "-w", pcap,
+                           "tcp port %d or tcp port %d" % (P_SOURCE, P_OUT_PY)]),
+                   log=tdlog)
+    deadline = time.monotonic() + 15
+    while "listening on" not in tail(tdlog):
+        check(td.poll() is None, "tcpdump exited: %s" % tail(tdlog))
+        check(time.monotonic() < deadline, "tcpdump did not start")
+        time.sleep(0.05)
+    started = env.path("kill9.started")
+    ident = "kill9-%d" % os.getpid()
+    procs = []
+    try:
+        # inbound: a TLS client reading an endless stream from the server
+        inb = subprocess.Popen(env.ns([PY, os.path.join(HELPERS, "tlsclient.py"),
+                                       "--host", ADDR, "--port", str(P_SOURCE),
+                                       "--mode", "source", "--bytes", str(1 << 36),
+                                       "--timeout", "30", "--bind", CLIENT_ADDR,
+                                       "--ca", env.ca, "--id", ident]),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True,
+                               preexec_fn=_die_with_parent(signal.SIGKILL))
+        procs.append(inb)
+        # outbound: a cleartext application streaming the marker
+        outb = subprocess.Popen(env.in_cgroup([
+            PY, os.path.join(HELPERS, "outclient.py"), "--host", ADDR, "--port",
+            str(P_OUT_PY), "--stream", "ID %s %s" % (ident, marker), "--seconds", "30",
+            "--timeout", "30", "--started", started]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_die_with_parent(signal.SIGKILL))
+        procs.append(outb)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(started):
+            if outb.poll() is not None or time.monotonic() > deadline:
+                _killpg(outb)
+                raise TestFailure("outbound stream did not start: %r"
+                                  % (outb.communicate()[0][-500:],))
+            time.sleep(0.05)
+        time.sleep(0.5)
+        if inb.poll() is not None:
+            raise TestFailure("inbound client ended before the kill: %r"
+                              % (inb.communicate()[0][-500:],))
+        env.expect_attlsd_death = True
+        env.attlsd.send_signal(signal.SIGKILL)
+        env.attlsd.wait(10)
+        out_i, err_i = inb.communicate(timeout=30)
+        out_o, err_o = outb.communicate(timeout=40)
+        # with the engine gone a protected connect() is refused at once
+        down = env.out_client(P_OUT_PY, ["--send", "ID down-%d\n" % os.getpid()],
+                              timeout=5)
+        time.sleep(0.3)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                _killpg(p)
+                p.wait()
+        td.send_signal(signal.SIGINT)
+        try:
+            td.wait(10)
+        except subprocess.TimeoutExpired:
+            _killpg(td)
+    try:
+        ri, ro = json.loads(out_i), json.loads(out_o)
+    except ValueError:
+        raise TestFailure("client output: %r %r / %r %r" % (out_i[-300:], err_i[-500:],
+                                                            out_o[-300:], err_o[-500:]))
+    check(ri["bytes_recv"] > 0, "inbound: nothing flowed before the kill: %r" % ri)
+    check(ri["end"] == "reset", "inbound client saw %r after the kill, not a reset"
+          % ri["end"])
+    rec = env.server_record("ID " + ident, timeout=15)
+    check(rec["error"] and re.search(r"Reset|BrokenPipe|ECONNRESET|EPIPE", rec["error"]),
+          "the inbound application saw %r, not ECONNRESET" % rec["error"])
+    check(ro["bytes_recv"] > 0, "outbound: nothing flowed before the kill: %r" % ro)
+    check(ro["end"] in ("reset", "epipe"), "the outbound application saw %r, not a "
+          "reset" % ro["end"])
+    trec = env.tls_record("ID " + ident, timeout=15)
+    check(trec["end"] == "reset", "the outbound server saw %r, not a reset" % trec["end"])
+    check(not down["connect_ok"] and down["connect_error"] == "error:EPERM",
+          "protected connect() with attlsd dead: %r" % down)
+    segs = pcap_segments(pcap)
+    m = marker.encode()
+    wire = [sg for sg in segs if P_OUT_PY in (sg[1], sg[3])]
+    check(wire, "no packets to or from port %d captured" % P_OUT_PY)
+    check(not any(m in sg[5] for sg in wire),
+          "THE MARKER CROSSED THE WIRE IN CLEARTEXT (port %d)" % P_OUT_PY)
+    eng = [sg for sg in wire if sg[3] == P_OUT_PY]
+    check(any(sg[4] & TCP_RST for sg in eng), "no RST from the engine to the server")
+    check(not any(sg[4] & TCP_FIN for sg in eng), "the engine sent the server a FIN")
+    srv = [sg for sg in segs if sg[1] == P_SOURCE and sg[2] == CLIENT_ADDR]
+    check(any(sg[4] & TCP_RST for sg in srv), "no RST from the engine to the inbound client")
+    check(not any(sg[4] & TCP_FIN for sg in srv), "the engine sent the inbound client a FIN")
+
+
 def test_sigterm_detaches(env):
     """SIGTERM: attlsd detaches, unpins and exits 0."""
     if not env.attlsd_alive():
@@ -1526,7 +2607,21 @@ TESTS = [
     test_no_cleartext_on_wire,
     test_zert,
     test_rule_priority,
+    test_zos_style_policy,
+    test_guard_no_policy,
+    test_attlsctl_conn_and_keyring,
     test_reload_under_traffic,
+    test_out_curl_openssl,
+    test_out_python,
+    test_out_ipv6,
+    test_out_mutual_tls,
+    test_out_failures,
+    test_out_sni_match,
+    test_keyring_access_refused,
+    test_keyring_reload,
+    test_safcheck,
+    test_server_sni,
+    test_kill9_resets_protected,
     test_sigkill_fails_closed,
     test_no_spurious_eagain,
     test_sigterm_detaches,

@@ -22,8 +22,10 @@
 #include <bpf/libbpf.h>
 
 #include "aj.h"
+#include "conn_json.h"
 #include "ctl.h"
 #include "engine.h"
+#include "keyring.h"
 #include "loader.h"
 #include "policy_json.h"
 #include "log.h"
@@ -41,6 +43,7 @@ struct attlsd {
 	unsigned ncgroups;
 	const char *keyring_root;
 	const char *zert_dir;
+	struct zert_opts zopts;		/* --zert-*: zERT output and summaries */
 	const char *pin_root;
 	const char *netns;
 	unsigned threads;
@@ -79,6 +82,7 @@ static void usage(FILE *f)
 "  -k, --keyring-root DIR key rings: DIR/OWNER/RING/LABEL.pem|.key\n"
 "                         (default " ATTLS_DEFAULT_KEYRINGS ")\n"
 "  -z, --zert-dir DIR     zERT NDJSON records (default " ATTLS_DEFAULT_ZERT ")\n"
+ZERT_USAGE
 "      --netns PATH       network namespace for sk_lookup\n"
 "                         (default: attlsd's own)\n"
 "  -t, --threads N        engine threads (default: one per CPU)\n"
@@ -343,20 +347,107 @@ static int ctl_reload(void *arg, struct json_object *req,
 	return err;
 }
 
+/* "conn": the engine's open connections (netstat TTLS); "id" for one. */
+static int ctl_conn(void *arg, struct json_object *req,
+		    struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	struct json_object *arr, *jid;
+	struct zert_conn *conns = NULL;
+	const char *want = NULL;
+	size_t n = 0, i;
+	int err;
+
+	if (json_object_object_get_ex(req, "id", &jid))
+		want = json_object_get_string(jid);
+	err = engine_conn_list(d->engine, &conns, &n);
+	if (err) {
+		*errmsg = "the engine did not answer";
+		return err;
+	}
+	arr = json_object_new_array();
+	err = arr ? 0 : -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		char id[20];
+
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)conns[i].conn_id);
+		if (!want || !strcasecmp(want, id))
+			err = conn_json_add(&conns[i], arr);
+	}
+	free(conns);
+	if (!err && want && !json_object_array_length(arr)) {
+		*errmsg = "no open connection with that CONNID";
+		err = -ENOENT;
+	}
+	if (err) {
+		json_object_put(arr);
+		return err;
+	}
+	return aj_add(reply, "connections", arr);
+}
+
+/* "keyring": a key ring's certificates, like RACDCERT LISTRING. */
+static int ctl_keyring(void *arg, struct json_object *req,
+		       struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	struct json_object *jring;
+	int err;
+
+	if (!json_object_object_get_ex(req, "ring", &jring) ||
+	    !json_object_get_string(jring)) {
+		*errmsg = "give a key ring: OWNER/RING";
+		return -EINVAL;
+	}
+	err = keyring_list_json(d->keyring_root, json_object_get_string(jring),
+				reply);
+	if (err)
+		*errmsg = "the key ring cannot be listed (see \"error\")";
+	return err;
+}
+
+/* ---- zERT on the control socket: counters, and live records ---- */
+
+static int ctl_zert(void *arg, struct json_object *req,
+		    struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+
+	(void)req;
+	(void)errmsg;
+	return zert_stats_json(d->zert, reply);
+}
+
+static int ctl_zert_watch(void *arg, struct json_object *req, int fd,
+			  const char **errmsg)
+{
+	struct attlsd *d = arg;
+
+	(void)req;
+	return zert_watch(d->zert, fd, errmsg);
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status, 0 },
 	{ "policy", ctl_policy, 0 },
 	{ "reload", ctl_reload, 1 },
+	{ "keyring", ctl_keyring, 0 },
+	{ "conn", ctl_conn, 0 },
+	{ "zert", ctl_zert, 0 },
 	{ NULL, NULL, 0 },
 };
 
+static const struct ctl_stream_cmd ctl_streams[] = {
+	{ "zert-watch", ctl_zert_watch, 1 },
+	{ NULL, NULL, 0 },
+};
+
+/* Ringbuf records: sockops events and stream observation, both zERT's. */
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct attlsd *d = ctx;
 
-	if (len < sizeof(struct attls_event))
-		return 0;
-	zert_sock_event(d->zert, data);
+	zert_ringbuf_event(d->zert, data, len);
 	return 0;
 }
 
@@ -525,7 +616,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	err = dp_ensure_bpffs();
 	if (err)
 		return err;
-	err = zert_open(d->zert_dir, &d->zert);
+	err = zert_open(d->zert_dir, &d->zopts, &d->zert);
 	if (err)
 		return err;
 	dopts.pin_root = d->pin_root;
@@ -533,6 +624,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	err = dp_open(&dopts, &d->dp);
 	if (err)
 		return err;
+	zert_set_stats_map(d->zert, dp_stats_map_fd(d->dp));
 	/* Whatever a previous engine was doing died with it. */
 	dp_clear_engine_state(d->dp);
 	err = write_permits(d);
@@ -542,6 +634,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	ecfg.keyring_root = d->keyring_root;
 	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
 	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
+	ecfg.out_map_fd = dp_out_map_fd(d->dp);
 	ecfg.zert = d->zert;
 	ecfg.nthreads = d->threads;
 	err = engine_create(&ecfg, &d->engine);
@@ -565,6 +658,18 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	if (engine_listener_fd(d->engine, ATTLS_AF_INET6) >= 0) {
 		err = dp_set_engine_listener(d->dp, ATTLS_ENGINE_LSN_V6,
 				engine_listener_fd(d->engine, ATTLS_AF_INET6));
+		if (err)
+			return err;
+	}
+	/* Outbound: where connect4/6 send protected connect()s.  An empty
+	 * slot makes them fail with EPERM (fail closed). */
+	err = dp_set_engine_listener(d->dp, ATTLS_ENGINE_OUT_V4,
+				     engine_out_listener_fd(d->engine, ATTLS_AF_INET));
+	if (err)
+		return err;
+	if (engine_out_listener_fd(d->engine, ATTLS_AF_INET6) >= 0) {
+		err = dp_set_engine_listener(d->dp, ATTLS_ENGINE_OUT_V6,
+				engine_out_listener_fd(d->engine, ATTLS_AF_INET6));
 		if (err)
 			return err;
 	}
@@ -596,6 +701,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		err = ctl_open(path, ctl_cmds, d, &d->ctl);
 		if (err)
 			return err;
+		ctl_set_streams(d->ctl, ctl_streams);
 	}
 
 	sigemptyset(&mask);
@@ -625,7 +731,13 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		  d->policy_path, d->ncgroups, zert_path(d->zert));
 
 	while (!stop) {
-		int n = epoll_wait(efd, evs, 4, -1);
+		/* zERT events come without a wakeup each: drain on a timer */
+		int n = epoll_wait(efd, evs, 4, ZERT_RINGBUF_POLL_MS);
+
+		if (n == 0) {
+			ring_buffer__consume(d->rb);
+			continue;
+		}
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -715,6 +827,7 @@ int main(int argc, char **argv)
 		{ "stop-mode",    required_argument, NULL, 'S' },
 		{ "permit",       required_argument, NULL, 'p' },
 		{ "help",         no_argument,       NULL, 'h' },
+		ZERT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct attlsd d = {
@@ -795,6 +908,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
+		case ZERT_OPT_FIRST ... ZERT_OPT_LAST:
+			if (zert_parse_opt(&d.zopts, opt, optarg))
+				return EXIT_FAILURE;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_FAILURE;
