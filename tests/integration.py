@@ -1741,6 +1741,35 @@ def test_sigkill_fails_closed(env):
     env.tls_ok(res, "echo after restart")
 
 
+def test_failed_restart_keeps_protection(env):
+    """After attlsd is SIGKILLed, a restart that fails during startup (its
+    key ring root is missing) must not remove the pinned programs of the
+    dead one: the protected port stays closed, never cleartext.  A good
+    restart then serves again."""
+    env.expect_attlsd_death = True
+    env.attlsd.send_signal(signal.SIGKILL)
+    env.attlsd.wait(10)
+    cp = run(env.ns([env.attlsd_bin, "-f", env.policy, "--cgroup", env.cgdir,
+                     "--keyring-root", env.path("no-such-keyrings"),
+                     "--zert-dir", env.zert_dir, "--pin-root", env.pin_root]),
+             timeout=60)
+    check(cp.returncode != 0, "attlsd with a missing key ring root started?")
+    check("stay attached" in cp.stderr,
+          "the failed restart should say it leaves the pins: %r" % cp.stderr[-800:])
+    check(os.path.isdir(os.path.join(env.pin_root, "links")),
+          "the failed restart removed the pinned links")
+    check(cgroup_attached(env), "nothing attached to the cgroup any more")
+    res = env.client(P_BANNER, "connect", plain=True, timeout=3,
+                     extra=["--send", "ID plain-after-failed-restart\n",
+                            "--read-wait", "1.5"])
+    check(not (res.get("data") or ""),
+          "protected port served CLEARTEXT after a failed restart: %r" % res.get("data"))
+    env.start_attlsd()
+    env.expect_attlsd_death = False
+    res = env.client(P_BANNER, "banner", nbytes=500)
+    env.tls_ok(res, "after the good restart")
+
+
 def test_no_spurious_eagain(env):
     """7: blocking recv()/send() in the servers never returned EAGAIN."""
     recs = env.server_records()
@@ -2623,6 +2652,7 @@ TESTS = [
     test_server_sni,
     test_kill9_resets_protected,
     test_sigkill_fails_closed,
+    test_failed_restart_keeps_protection,
     test_no_spurious_eagain,
     test_sigterm_detaches,
 ]

@@ -64,6 +64,7 @@ struct attlsd {
 	struct attls_map_image img;	/* the installed policy */
 	int timer_fd;			/* next IpTimeCondition change */
 	int lock_fd;
+	int serving;			/* startup completed */
 	char pid_path[PATH_MAX];
 };
 
@@ -727,6 +728,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		epoll_ctl(efd, EPOLL_CTL_ADD, d->timer_fd, &ev);
 	}
 
+	d->serving = 1;
 	log_warnx("ready: policy %s, %u cgroup(s), zERT records in %s",
 		  d->policy_path, d->ncgroups, zert_path(d->zert));
 
@@ -798,6 +800,15 @@ static void teardown(struct attlsd *d)
 			log_warnx("stop-mode block: the cgroups stay attached with "
 				  "no policy (no TCP but permitted jobs) until "
 				  "attlsd runs again; 'attlsd --cleanup' removes it");
+		dp_release(d->dp);
+	} else if (d->dp && !d->serving && dp_had_links(d->dp)) {
+		/* A restart that failed: the pinned links of the previous
+		 * attlsd still steer protected traffic to an engine that is
+		 * gone, which refuses it.  Removing them would turn the
+		 * protected ports into cleartext: leave them. */
+		log_warnx("startup failed: the programs pinned by the previous "
+			  "attlsd stay attached (protected connections are refused "
+			  "until attlsd runs); 'attlsd --cleanup' removes them");
 		dp_release(d->dp);
 	} else {
 		dp_detach_and_free(d->dp);

@@ -43,6 +43,7 @@ struct dp {
 	char *cgroups[DP_MAX_CGROUPS];
 	unsigned ncgroups;
 	uint64_t generation;
+	int had_links;		/* links were pinned before we opened */
 };
 
 int dp_ensure_bpffs(void)
@@ -100,6 +101,12 @@ int dp_open(const struct dp_opts *opts, struct dp **out)
 	snprintf(dp->netns_path, sizeof(dp->netns_path), "%s",
 		 opts && opts->netns_path ? opts->netns_path : "/proc/self/ns/net");
 
+	{
+		char links[PATH_MAX + 8];
+
+		snprintf(links, sizeof(links), "%s/links", dp->pin_root);
+		dp->had_links = access(links, F_OK) == 0;
+	}
 	err = mkdir_p(dp->pin_root, 0700);
 	if (err) {
 		log_warnx("cannot create pin directory %s: %s", dp->pin_root,
@@ -610,6 +617,11 @@ static int dp_adopt_dir(struct dp *dp, const char *dir, int depth)
 int dp_adopt_bound(struct dp *dp, const char *cgroup_path)
 {
 	return dp_adopt_dir(dp, cgroup_path, 0);
+}
+
+int dp_had_links(const struct dp *dp)
+{
+	return dp->had_links;
 }
 
 int dp_set_state(struct dp *dp, __u32 state)

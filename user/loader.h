@@ -88,8 +88,12 @@ int dp_set_state(struct dp *dp, __u32 state);
 /* Let job `comm` use TCP while guarded (attls_permit).  0 or -errno. */
 int dp_permit(struct dp *dp, const char *comm);
 
+/* Were links pinned under the pin root before dp_open() (a previous
+ * attlsd's, still steering)? */
+int dp_had_links(const struct dp *dp);
+
 /* Free our handles but leave everything pinned and attached (guard mode,
- * stop-mode block).  NULL-safe. */
+ * stop-mode block, failed restart).  NULL-safe. */
 void dp_release(struct dp *dp);
 
 /*
