@@ -181,6 +181,29 @@ fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
 
 .PHONY: fuzz fuzz-check
 
+# ---------------------------------------------------------------------------
+# bench: attls against stunnel4, side by side (issue 7; tests/bench/).
+# Self-contained: nothing above depends on it, and `make check` does not
+# run it.
+#   make bench                  deps, build, the full run (~5-10 min):
+#                               docs/benchmarks.md and docs/benchmarks.json
+#   make bench BENCH_QUICK=1    smoke run (~1 min), same outputs, marked QUICK
+#   make bench BENCH_ARGS='--only bulk,latency --reps 3'   (bench.py --help)
+# ---------------------------------------------------------------------------
+BENCHTOOL := $(OUTPUT)/benchtool
+
+$(BENCHTOOL): tests/bench/benchtool.c Makefile | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 $< -lssl -lcrypto -lpthread -o $@
+
+bench:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCHTOOL)
+	$(Q)$(PYTHON) tests/bench/bench.py --build $(OUTPUT) \
+		$(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+.PHONY: bench
+# ---------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------
 # zERT stream observation (issue 6; user/observe.c, tests/fuzz/fuzz_observe.c).
