@@ -547,8 +547,14 @@ static int dp_adopt_pid(struct dp *dp, pid_t pid, __u64 cgroup_id)
 	if (proc_owner(pid, cgroup_id, &owner))
 		return 0;	/* exited meanwhile */
 	pidfd = pidfd_open_(pid);
-	if (pidfd < 0)
+	if (pidfd < 0) {
+		if (errno != ESRCH)
+			log_warn("cgroup process %d (%.16s): cannot inspect its "
+				 "sockets; a TCP listener it opened before attlsd "
+				 "started is NOT protected until it binds again",
+				 pid, (const char *)owner.comm);
 		return 0;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	if (!d)
@@ -569,12 +575,26 @@ static int dp_adopt_pid(struct dp *dp, pid_t pid, __u64 cgroup_id)
 			continue;
 		tfd = atoi(de->d_name);
 		fd = pidfd_getfd_(pidfd, tfd);
-		if (fd < 0)
+		if (fd < 0) {
+			/* never silently: this may be a protected listener
+			 * that now stays unclassified */
+			if (errno != ESRCH && errno != EBADF)
+				log_warn("cgroup process %d (%.16s): cannot inspect "
+					 "socket fd %d (%s); if it is a TCP listener "
+					 "opened before attlsd started, it is NOT "
+					 "protected until it binds again", pid,
+					 (const char *)owner.comm, tfd, link);
 			continue;
+		}
 		err = dp_adopt_sock(dp, fd, &owner);
 		close(fd);
 		if (err > 0)
 			n++;
+		else if (err < 0)
+			log_warnx("cgroup process %d (%.16s): socket fd %d: %s; if "
+				  "it is a TCP listener it is NOT protected until it "
+				  "binds again", pid, (const char *)owner.comm, tfd,
+				  strerror(-err));
 	}
 	closedir(d);
 close_pidfd:
