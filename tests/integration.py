@@ -1726,6 +1726,12 @@ def test_sigkill_fails_closed(env):
                                                       res.get("error")))
         tls = env.client(port, "echo", nbytes=10, timeout=3)
         check(not tls.get("ok"), "port %d: TLS worked with attlsd dead?" % port)
+    # connections that match no rule are never affected by the engine's death
+    res = env.client(P_NORULE, "connect", plain=True, timeout=5,
+                     extra=["--read-wait", "1.0"])
+    check((res.get("data") or "").startswith("220 "),
+          "port %d (no rule) must keep working while attlsd is dead: %r"
+          % (P_NORULE, res))
     ids = [r.get("id", "") or "" for r in env.server_records()]
     check(not any("plain-after-kill" in i for i in ids),
           "the server accepted a connection while attlsd was dead")
