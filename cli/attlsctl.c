@@ -501,25 +501,39 @@ static int do_policy_show(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-static int do_reload(struct ctl *c, int argc, char **argv)
+int ctl_call_noargs(const struct ctl *c, const char *cmd, const char *usage,
+		    int argc, struct json_object **reply)
 {
-	struct json_object *req, *reply = NULL, *j;
+	struct json_object *req, *r = NULL;
 	int err;
 
-	(void)argv;
+	*reply = NULL;
 	if (argc) {
-		p_err(c, "usage: attlsctl reload");
+		p_err(c, "usage: %s", usage);
 		return -EINVAL;
 	}
-	req = request_new("reload");
+	req = request_new(cmd);
 	if (!req)
 		return -ENOMEM;
-	err = ctl_request(c, req, &reply);
+	err = ctl_request(c, req, &r);
 	json_object_put(req);
 	if (err)
 		return err;
 	if (c->json)
-		return aj_print_and_free(reply, stdout, c->pretty);
+		return aj_print_and_free(r, stdout, c->pretty);
+	*reply = r;
+	return 0;
+}
+
+static int do_reload(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *reply, *j;
+	int err;
+
+	(void)argv;
+	err = ctl_call_noargs(c, "reload", "attlsctl reload", argc, &reply);
+	if (err || !reply)
+		return err;
 	if (json_object_object_get_ex(reply, "diagnostics", &j) &&
 	    json_object_get_string(j))
 		fputs(json_object_get_string(j), stderr);

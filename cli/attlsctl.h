@@ -37,6 +37,14 @@ int ctl_request(const struct ctl *c, struct json_object *req,
 /* {"cmd": cmd}, or NULL when out of memory. */
 struct json_object *request_new(const char *cmd);
 
+/*
+ * A request that takes no arguments (`usage` is printed when argc != 0).
+ * With -j the reply is printed as it is and *reply stays NULL; otherwise
+ * the caller gets *reply to render and put.  0 or -errno (printed).
+ */
+int ctl_call_noargs(const struct ctl *c, const char *cmd, const char *usage,
+		    int argc, struct json_object **reply);
+
 /* cli/zert.c: attlsctl zert watch|export|report|stats */
 extern const struct cmd zert_cmds[];
 

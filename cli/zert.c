@@ -1004,23 +1004,13 @@ out:
 
 static int do_stats(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *req, *reply = NULL;
+	struct json_object *reply;
 	int err;
 
 	(void)argv;
-	if (argc) {
-		p_err(c, "usage: attlsctl zert stats");
-		return -EINVAL;
-	}
-	req = request_new("zert");
-	if (!req)
-		return -ENOMEM;
-	err = ctl_request(c, req, &reply);
-	json_object_put(req);
-	if (err)
+	err = ctl_call_noargs(c, "zert", "attlsctl zert stats", argc, &reply);
+	if (err || !reply)
 		return err;
-	if (c->json)
-		return aj_print_and_free(reply, stdout, c->pretty);
 	json_object_object_del(reply, "ok");
 	json_object_object_foreach(reply, k, v)
 		printf("%-18s %s\n", k, json_object_get_string(v));
