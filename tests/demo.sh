@@ -74,6 +74,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+# A closed stdout (make demo | head) must not kill the script before its
+# cleanup: ignore SIGPIPE, writes then just fail.
+trap '' PIPE
 
 step "finding cgroup v2 and bpffs"
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
