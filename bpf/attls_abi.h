@@ -94,6 +94,22 @@ struct attls_policy_hdr {
 _Static_assert(sizeof(struct attls_policy_hdr) == 24, "attls_policy_hdr ABI");
 
 /*
+ * attls_portmap[set * 2 + dir]: one bit per port, set when some clause of
+ * rule set `set` could match that port in direction `dir` (0 inbound: the
+ * local port; 1 outbound: the remote port).  A clear bit means no clause
+ * can match, so classification stops after one lookup instead of scanning
+ * every clause: connections to ports no rule names pay O(1) whatever the
+ * policy's size.  Written with the idle rule set, before the flip.
+ */
+#define ATTLS_PORTMAP_BYTES	(65536 / 8)
+#define ATTLS_PORTMAP_IN	0
+#define ATTLS_PORTMAP_OUT	1
+struct attls_portmap {
+	__u8 bits[ATTLS_PORTMAP_BYTES];
+};
+_Static_assert(sizeof(struct attls_portmap) == 8192, "attls_portmap ABI");
+
+/*
  * Owner of a socket, recorded in process context (cgroup/sock_create and
  * post_bind) in SK_STORAGE with BPF_F_CLONE, so accepted children inherit
  * their listener's owner.  Job name = comm of the creating process.

@@ -62,6 +62,18 @@ static __always_inline int attls_classify(struct attls_classify_ctx *c,
 	c->found = 0;
 	if (!n)
 		return 0;
+	{
+		__u32 idx = set * 2 + (c->dir == ATTLS_RF_OUTBOUND ?
+				       ATTLS_PORTMAP_OUT : ATTLS_PORTMAP_IN);
+		__u16 port = c->dir == ATTLS_RF_OUTBOUND ? c->flow->rport
+							 : c->flow->lport;
+		struct attls_portmap *pm = bpf_map_lookup_elem(&attls_portmap, &idx);
+
+		/* no clause names this port: nothing can match */
+		if (pm && !(pm->bits[(port >> 3) & (ATTLS_PORTMAP_BYTES - 1)] &
+			    (1u << (port & 7))))
+			return 0;
+	}
 	bpf_loop(n, attls_classify_one, c, 0);
 	return c->found;
 }

@@ -28,6 +28,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_rules SEC(".maps");
 
+/* Ports some clause may match, per rule set and direction (attls_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct attls_portmap);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_portmap SEC(".maps");
+
 /*
  * Owner (pid, uid, comm) of each socket created in an attached cgroup,
  * recorded in process context.  BPF_F_CLONE copies it from a listener to

@@ -350,6 +350,51 @@ void dp_clear_engine_state(struct dp *dp)
 		     sizeof(struct attls_endpoint));
 }
 
+static void portmap_set_range(struct attls_portmap *pm, __u16 lo, __u16 hi)
+{
+	unsigned p;
+
+	for (p = lo; p <= hi; p++)
+		pm->bits[p >> 3] |= (__u8)(1u << (p & 7));
+}
+
+/*
+ * attls_portmap for rule set `set`: a port's bit is set when some clause
+ * could match it (inbound: its local port range; outbound: its remote port
+ * range), so classification of any other port stops at one lookup.
+ */
+static int dp_write_portmaps(struct dp *dp, const struct attls_map_image *img,
+			     __u32 set)
+{
+	int fd = bpf_map__fd(dp->skel->maps.attls_portmap);
+	struct attls_portmap *pm;
+	__u32 idx;
+	size_t i;
+	int err = 0;
+
+	pm = calloc(2, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	for (i = 0; i < img->nrules; i++) {
+		const struct attls_rule *r = &img->rules[i];
+
+		if (r->flags & ATTLS_RF_INBOUND)
+			portmap_set_range(&pm[ATTLS_PORTMAP_IN], r->lport_lo, r->lport_hi);
+		if (r->flags & ATTLS_RF_OUTBOUND)
+			portmap_set_range(&pm[ATTLS_PORTMAP_OUT], r->rport_lo, r->rport_hi);
+	}
+	for (idx = 0; idx < 2 && !err; idx++) {
+		__u32 key = set * 2 + idx;
+
+		if (bpf_map_update_elem(fd, &key, &pm[idx], BPF_ANY)) {
+			err = -errno;
+			log_warn("cannot write attls_portmap");
+		}
+	}
+	free(pm);
+	return err;
+}
+
 int dp_install_policy(struct dp *dp, const struct attls_map_image *img,
 		      uint64_t *generation)
 {
@@ -378,6 +423,9 @@ int dp_install_policy(struct dp *dp, const struct attls_map_image *img,
 			return err;
 		}
 	}
+	err = dp_write_portmaps(dp, img, set);
+	if (err)
+		return err;
 	hdr.nrules[set] = (__u32)img->nrules;
 	hdr.active = set;
 	hdr.state = ATTLS_STATE_ACTIVE;
