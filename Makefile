@@ -86,14 +86,15 @@ $(ATTLSD): $(USER_OBJS) $(POLICY_OBJS)
 
 # attlsctl shares only leaf helpers with the daemon (formatting, JSON,
 # logging), never the daemon's modules.
-CLI_SHARED := $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o $(OUTPUT)/user/aj.o
+CLI_SHARED := $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o $(OUTPUT)/user/aj.o \
+	      $(OUTPUT)/user/rc_table.o
 
 $(ATTLSCTL): $(CLI_OBJS) $(POLICY_OBJS) $(CLI_SHARED)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests: one binary per tests/unit/*.c, linked with the policy library.
-$(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o $(OUTPUT)/user/rc_table.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -36,6 +36,7 @@
 #include "../user/addr.h"
 #include "../user/aj.h"
 #include "../user/ctl.h"
+#include "../user/rc_table.h"
 #include "attlsctl.h"
 
 void p_err(const struct ctl *c, const char *fmt, ...)
@@ -616,6 +617,69 @@ static int do_conn_show(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+static int explain_one(const struct ctl *c, const struct attls_rc_info *i,
+		       struct json_object *arr)
+{
+	struct json_object *o;
+	int err;
+
+	if (!c->json) {
+		printf("RC %d  %s\n  meaning: %s\n  cause:   %s\n  fix:     %s\n\n",
+		       i->rc, i->name, i->text, i->cause, i->fix);
+		return 0;
+	}
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	err = aj_add_i64(o, "rc", i->rc);
+	err = err ?: aj_add_str(o, "name", i->name);
+	err = err ?: aj_add_str(o, "meaning", i->text);
+	err = err ?: aj_add_str(o, "cause", i->cause);
+	err = err ?: aj_add_str(o, "fix", i->fix);
+	if (err || json_object_array_add(arr, o)) {
+		json_object_put(o);
+		return err ?: -ENOMEM;
+	}
+	return 0;
+}
+
+/* attlsctl explain [RC ...]: what a return code means and how to fix it. */
+static int do_explain(struct ctl *c, int argc, char **argv)
+{
+	const struct attls_rc_info *tab, *i;
+	struct json_object *arr = NULL;
+	size_t n, k;
+	int a, err = 0;
+
+	if (c->json) {
+		arr = json_object_new_array();
+		if (!arr)
+			return -ENOMEM;
+	}
+	tab = attls_rc_table(&n);
+	for (k = 0; !argc && k < n && !err; k++)
+		err = explain_one(c, &tab[k], arr);
+	for (a = 0; a < argc && !err; a++) {
+		char *end;
+		long rc;
+
+		errno = 0;
+		rc = strtol(argv[a], &end, 10);
+		i = errno || *end || rc < 0 || rc > 99999 ? NULL : attls_rc_info((int)rc);
+		if (!i) {
+			p_err(c, "%s is not an attls return code (attlsctl explain "
+			      "lists them all; docs/return-codes.md)", argv[a]);
+			err = -ENOENT;
+			break;
+		}
+		err = explain_one(c, i, arr);
+	}
+	if (arr && !err)
+		return aj_print_and_free(arr, stdout, c->pretty);
+	json_object_put(arr);
+	return err;
+}
+
 static int do_keyring_list(struct ctl *c, int argc, char **argv)
 {
 	struct json_object *req, *reply = NULL, *labels, *l, *j;
@@ -719,6 +783,10 @@ static const struct cmd listener_cmds[] = {
 	{ "show", do_listener_show, "sockets bound in protected cgroups" },
 	{ NULL, NULL, NULL },
 };
+static const struct cmd explain_cmds[] = {
+	{ "rc", do_explain, "[RC ...]: meaning, cause and fix of return codes" },
+	{ NULL, NULL, NULL },
+};
 static const struct cmd keyring_cmds[] = {
 	{ "list", do_keyring_list, "OWNER/RING: certificates of a key ring, like RACDCERT LISTRING" },
 	{ NULL, NULL, NULL },
@@ -751,6 +819,7 @@ static const struct object objects[] = {
 	{ "reload", reload_cmds },
 	{ "zert", zert_cmds },
 	{ "keyring", keyring_cmds },
+	{ "explain", explain_cmds },
 	{ NULL, NULL },
 };
 
@@ -840,6 +909,12 @@ int main(int argc, char **argv)
 		/* "attlsctl status" = "attlsctl status show" */
 		ci = 0;
 		argc = 0;
+	} else if (argv[1][0] >= '0' && argv[1][0] <= '9') {
+		/* "attlsctl explain 202": a number is an argument of the
+		 * object's first command, never a command name */
+		ci = 0;
+		argc -= 1;
+		argv += 1;
 	} else {
 		ci = match(&c, "command", argv[1], obj->cmds, sizeof(obj->cmds[0]));
 		if (ci < 0)

@@ -29,66 +29,13 @@
 
 #include "log.h"
 #include "rc.h"
-
-static const struct {
-	int rc;
-	const char *text;
-} rc_texts[] = {
-	{ ATTLS_RC_OK,			"ok" },
-	{ ATTLS_RC_INTERNAL,		"internal error" },
-	{ ATTLS_RC_NOMEM,		"insufficient storage" },
-	{ ATTLS_RC_LABEL_NOT_FOUND,	"key label not found" },
-	{ ATTLS_RC_NO_CERTIFICATE,	"no certificate available" },
-	{ ATTLS_RC_CERT_VALIDATION,	"certificate validation error" },
-	{ ATTLS_RC_KEYRING_READ,	"error reading the key ring" },
-	{ ATTLS_RC_NO_CA_CERTS,		"no certificate authority certificates" },
-	{ ATTLS_RC_KEYRING_OPEN,	"key ring cannot be opened" },
-	{ ATTLS_RC_CERT_EXPIRED,	"certificate expired or not yet valid" },
-	{ ATTLS_RC_NO_CIPHER,		"no cipher suite or protocol in common" },
-	{ ATTLS_RC_NO_PEER_CERT,	"no certificate received from partner" },
-	{ ATTLS_RC_CERT_FORMAT,		"certificate or key format not supported" },
-	{ ATTLS_RC_IO,			"I/O error" },
-	{ ATTLS_RC_BAD_MESSAGE,		"incorrectly formatted TLS message from partner" },
-	{ ATTLS_RC_BAD_MAC,		"bad record MAC" },
-	{ ATTLS_RC_PEER_VIOLATION,	"TLS protocol violation by partner" },
-	{ ATTLS_RC_PEER_CLOSED,		"connection closed by partner during handshake" },
-	{ ATTLS_RC_NO_PRIVATE_KEY,	"key entry does not contain a private key" },
-	{ ATTLS_RC_CERT_REVOKED,	"certificate revoked" },
-	{ ATTLS_RC_CA_UNKNOWN,		"certificate authority unknown" },
-	{ ATTLS_RC_NOT_TLS,		"data received on a TLS server rule is not TLS" },
-	{ ATTLS_RC_ENV_INIT,		"environment init failed" },
-	{ ATTLS_RC_HANDSHAKE_TIMEOUT,	"handshake timeout" },
-	{ ATTLS_RC_APPL_CONNECT,	"connection to the application failed" },
-	{ ATTLS_RC_NO_STEER,		"no steering entry: direct connection to the engine" },
-	{ ATTLS_RC_POLICY_GONE,		"policy generation no longer known" },
-	{ ATTLS_RC_NO_ENVIRONMENT,	"rule has no usable environment" },
-	{ ATTLS_RC_TRUNCATED,		"partner closed without close_notify (truncation)" },
-	{ ATTLS_RC_PEER_RESET,		"connection reset by partner" },
-	{ ATTLS_RC_APPL_RESET,		"connection reset by application" },
-	{ ATTLS_RC_KEY_UNPROTECTED,	"private key file not protected" },
-	{ ATTLS_RC_KEY_MISMATCH,	"private key does not match certificate" },
-	{ ATTLS_RC_ROLE_UNSUPPORTED,	"handshake role not supported" },
-	{ ATTLS_RC_BAD_CIPHER_SPEC,	"cipher or protocol settings not valid" },
-	{ ATTLS_RC_ENGINE_STOP,		"engine stopped" },
-	{ ATTLS_RC_USER_UNKNOWN,	"owner user ID has no user name" },
-	{ ATTLS_RC_PEER_ALERT,		"partner ended the handshake with an alert" },
-	{ ATTLS_RC_RESOURCE,		"socket resource failure" },
-	{ ATTLS_RC_PROTOCOL,		"TLS protocol error" },
-	{ ATTLS_RC_PARTNER_CONNECT,	"connection to the partner failed" },
-	{ ATTLS_RC_HOST_MISMATCH,	"partner certificate does not match the host reference" },
-	{ ATTLS_RC_CERT_UNMAPPED,	"client certificate is not mapped to a user" },
-	{ ATTLS_RC_SNI,			"server name indication not acceptable" },
-};
+#include "rc_table.h"
 
 const char *attls_rc_text(int rc)
 {
-	size_t i;
+	const struct attls_rc_info *i = attls_rc_info(rc);
 
-	for (i = 0; i < sizeof(rc_texts) / sizeof(rc_texts[0]); i++) {
-		if (rc_texts[i].rc == rc)
-			return rc_texts[i].text;
-	}
-	return "unknown return code";
+	return i ? i->text : "unknown return code";
 }
 
 int attls_rc_from_verify(long v)
