@@ -21,6 +21,7 @@
 #include "../../policy/lexer.h"
 #include "../../policy/policy.h"
 #include "../../policy/values.h"
+#include "policy_build.h"
 #include "unit.h"
 
 /* ------------------------------------------------------------------ */
@@ -66,39 +67,10 @@ static int fake_list(policy_user_cb cb, void *arg)
 	return 0;
 }
 
-/* All diagnostics as policy_diags_print() shows them (caller frees). */
-static char *diag_text(const struct policy_diags *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		abort();
-	policy_diags_print(d, f);
-	fclose(f);
-	return buf;
-}
-
-/*
- * Parse and (if that worked) compile `text` as "t.policy".  Returns the
- * first failing step's error (0 if both passed); *diags gets the printed
- * diagnostics of both steps.
- */
+/* Parse and compile `text` as "t.policy" now; *diags gets everything. */
 static int build(const char *text, struct attls_map_image *img, char **diags)
 {
-	struct policy_diags *d = NULL;
-	struct policy *p = NULL;
-	int rc;
-
-	memset(img, 0, sizeof(*img));
-	rc = policy_parse_string("t.policy", text, &p, &d);
-	if (!rc)
-		rc = policy_compile(p, img, d);
-	*diags = diag_text(d);
-	policy_free(p);
-	policy_diags_free(d);
-	return rc;
+	return policy_build_at(text, time(NULL), img, diags);
 }
 
 /* Parse only; returns the result and the printed diagnostics. */

@@ -27,6 +27,7 @@
 #include "../../policy/policy.h"
 #include "../../policy/sigparms.h"
 #include "../../policy/values.h"
+#include "policy_build.h"
 #include "unit.h"
 
 /* ------------------------------------------------------------------ */
@@ -56,34 +57,10 @@ static int fake_list(policy_user_cb cb, void *arg)
 /* 2026-02-02 02:40:00 UTC, a Monday: a fixed "now" for compiles. */
 #define NOW	((time_t)1770000000)
 
-static char *diag_text(const struct policy_diags *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (!f)
-		abort();
-	policy_diags_print(d, f);
-	fclose(f);
-	return buf;
-}
-
 /* Parse and compile `text` as "t.policy" at NOW; *diags gets everything. */
 static int build(const char *text, struct attls_map_image *img, char **diags)
 {
-	struct policy_diags *d = NULL;
-	struct policy *p = NULL;
-	int rc;
-
-	memset(img, 0, sizeof(*img));
-	rc = policy_parse_string("t.policy", text, &p, &d);
-	if (!rc)
-		rc = policy_compile_at(p, img, d, NOW);
-	*diags = diag_text(d);
-	policy_free(p);
-	policy_diags_free(d);
-	return rc;
+	return policy_build_at(text, NOW, img, diags);
 }
 
 /* Expect `text` to build with result `rc` and exactly the diagnostics `want`. */
