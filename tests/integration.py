@@ -2692,9 +2692,14 @@ def prerequisites(build):
     return why
 
 
-def main():
+def run_suite(doc, env_class, all_tests, timeouts=None, default_timeout=120,
+              setup_exempt=("test_policy_check",), restart_attlsd=True):
+    """The runner shared by the integration suites: arguments, skip when
+    the machine cannot run them, one environment, every test under a time
+    limit with the attlsd log of a failure, cleanup that always runs, and
+    the closing "N passed, N failed" line.  Returns the exit status."""
     global VERBOSE, ENV
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), ".output"))
     ap.add_argument("-k", dest="filter", action="append",
                     help="run only tests whose name contains this (repeatable)")
@@ -2702,9 +2707,10 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     VERBOSE = args.verbose
+    timeouts = timeouts or {}
     sys.stdout.reconfigure(line_buffering=True)
 
-    tests = [t for t in TESTS if not args.filter
+    tests = [t for t in all_tests if not args.filter
              or any(f in t.__name__ for f in args.filter)]
     why = prerequisites(args.build)
     if why:
@@ -2718,7 +2724,7 @@ def main():
         print("0 passed, 1 failed")
         return 1
 
-    env = ENV = Env(args.build, args.keep)
+    env = ENV = env_class(args.build, args.keep)
     env.expect_attlsd_death = False
 
     def on_signal(sig, frame):
@@ -2750,11 +2756,15 @@ def main():
                 print("#   | " + line)
         for t in tests:
             name = t.__name__
-            if setup_err and name != "test_policy_check":
+            if setup_err and name not in setup_exempt:
                 print("FAIL %s: setup failed: %s" % (name, setup_err.splitlines()[0]))
                 failed += 1
                 continue
             if not setup_err and env.attlsd is not None and not env.attlsd_alive():
+                if not restart_attlsd:
+                    print("FAIL %s: attlsd is not running" % name)
+                    failed += 1
+                    continue
                 info("attlsd is not running (exit %s): restarting it"
                      % env.attlsd.returncode)
                 try:
@@ -2766,7 +2776,7 @@ def main():
             log_off = os.path.getsize(env.attlsd_log) if env.attlsd_log and \
                 os.path.exists(env.attlsd_log) else 0
             t0 = time.monotonic()
-            signal.alarm(TIMEOUTS.get(name, 120))
+            signal.alarm(timeouts.get(name, default_timeout))
             try:
                 t(env)
                 signal.alarm(0)
@@ -2810,6 +2820,9 @@ def main():
                                       ", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0
 
+
+def main():
+    return run_suite(__doc__, Env, TESTS, TIMEOUTS)
 
 if __name__ == "__main__":
     sys.exit(main())

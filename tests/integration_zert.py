@@ -326,7 +326,6 @@ class ZertEnv(it.Env):
         return cp.stdout
 
 
-ENV = None
 
 
 def sess(r):
@@ -820,104 +819,9 @@ TESTS = [
 
 
 def main():
-    global ENV
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", default=os.path.join(os.path.dirname(HERE), ".output"))
-    ap.add_argument("-k", dest="filter", action="append")
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
-    it.VERBOSE = args.verbose
-    sys.stdout.reconfigure(line_buffering=True)
-    tests = [t for t in TESTS if not args.filter or any(f in t.__name__ for f in args.filter)]
-    why = it.prerequisites(args.build)
-    if why:
-        for t in tests:
-            print("skip %s: %s" % (t.__name__, "; ".join(why)))
-        print("0 passed, 0 failed, %d skipped" % len(tests))
-        return it.EXIT_SKIP
-    if not os.access(os.path.join(os.path.abspath(args.build), "attlsd"), os.X_OK):
-        print("FAIL setup: attlsd not built (run make)")
-        print("0 passed, 1 failed")
-        return 1
-    env = ENV = ZertEnv(args.build, args.keep)
-    env.expect_attlsd_death = False
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt("signal %d" % sig)
-
-    def on_alarm(sig, frame):
-        raise TestTimeout("test timed out")
-
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
-    signal.signal(signal.SIGALRM, on_alarm)
-    atexit.register(env.cleanup)
-    passed = failed = skipped = 0
-    t_start = time.monotonic()
-    try:
-        setup_err = None
-        try:
-            signal.alarm(120)
-            env.setup()
-        except Exception as e:
-            setup_err = "%s: %s" % (type(e).__name__, e)
-            if env.attlsd_log:
-                setup_err += "\nattlsd log:\n" + it.tail(env.attlsd_log)
-            print("# setup failed:")
-            for line in setup_err.splitlines():
-                print("#   | " + line)
-        finally:
-            signal.alarm(0)
-        for t in tests:
-            name = t.__name__
-            if setup_err:
-                print("FAIL %s: setup failed: %s" % (name, setup_err.splitlines()[0]))
-                failed += 1
-                continue
-            if not env.attlsd_alive() and not env.expect_attlsd_death:
-                print("FAIL %s: attlsd is not running" % name)
-                failed += 1
-                continue
-            log_off = os.path.getsize(env.attlsd_log) if os.path.exists(env.attlsd_log) else 0
-            t0 = time.monotonic()
-            signal.alarm(180)
-            try:
-                t(env)
-                signal.alarm(0)
-                if not env.attlsd_alive() and not env.expect_attlsd_death:
-                    raise TestFailure("attlsd died during the test (exit %s)"
-                                      % env.attlsd.returncode)
-                print("ok %s (%.1f s)" % (name, time.monotonic() - t0))
-                passed += 1
-            except Skip as e:
-                signal.alarm(0)
-                print("skip %s: %s" % (name, e))
-                skipped += 1
-            except Exception as e:
-                signal.alarm(0)
-                msg = str(e) if isinstance(e, (TestFailure, TestTimeout)) else \
-                    "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc())
-                print("FAIL %s: %s" % (name, msg))
-                print("#   attlsd log during the test:")
-                for line in it.tail(env.attlsd_log, log_off, 15).splitlines():
-                    print("#   | " + line)
-                failed += 1
-    except KeyboardInterrupt as e:
-        signal.alarm(0)
-        print("FAIL interrupted: %s" % (e or "SIGINT"))
-        failed += 1
-    finally:
-        signal.alarm(0)
-        problems = env.cleanup()
-        if problems:
-            print("FAIL cleanup: " + "; ".join(problems))
-            failed += 1
-    info("total %.1f s" % (time.monotonic() - t_start))
-    print("%d passed, %d failed%s" % (passed, failed,
-                                      ", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
-
+    # the zERT suite's attlsd must survive every test: no restarts
+    return it.run_suite(__doc__, ZertEnv, TESTS, default_timeout=180,
+                        setup_exempt=(), restart_attlsd=False)
 
 if __name__ == "__main__":
     sys.exit(main())
