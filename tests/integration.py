@@ -969,7 +969,7 @@ class Env:
         if self.attlsd_log is None:
             self.attlsd_log = self.path("attlsd.log")
         self.attlsd_args = self.ns([
-            self.attlsd_bin, "-v", "-f", self.policy, "--cgroup", self.cgdir,
+            self.attlsd_bin, "-d", "-v", "-f", self.policy, "--cgroup", self.cgdir,
             "--keyring-root", self.keyring_root, "--zert-dir", self.zert_dir,
             "--pin-root", self.pin_root, "--threads", "2"])
         offset = os.path.getsize(self.attlsd_log) if os.path.exists(self.attlsd_log) else 0
