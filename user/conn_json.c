@@ -263,7 +263,10 @@ static int add_rc_counts(struct json_object *o, const char *key,
 		if (!counts[i])
 			continue;
 		snprintf(rc, sizeof(rc), "%d", tab[i].rc);
-		err = aj_add_u64(m, rc, counts[i]);
+		/* not aj_add_u64(): its keys must be literals (not copied) */
+		if (json_object_object_add(m, rc, json_object_new_int64(
+					   (int64_t)counts[i])))
+			err = -ENOMEM;
 	}
 	if (err) {
 		json_object_put(m);

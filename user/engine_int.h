@@ -128,7 +128,7 @@ struct engine_env {
 					 * every install (reused SSL_CTX or not) */
 	int fail_rc;		/* != 0: Environment Init failed at install;
 				 * its connections are reset with this RC */
-	char fail_msg[768];	/* what env_log() said then */
+	char fail_msg[2048];	/* what env_log() said then */
 };
 
 /* One installed policy: what connections steered with `generation` use. */

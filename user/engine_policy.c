@@ -53,7 +53,7 @@ static const char *role_name(enum attls_role r)
  * environment that failed, for the connections that later map to it).
  */
 static __thread int env_last_rc;
-static __thread char env_last_msg[768];
+static __thread char env_last_msg[2048];
 
 /*
  * One error of an environment build, in the EZD1286I spirit: the action,
@@ -78,8 +78,8 @@ static void env_log(const struct attls_env_cfg *env, const char *conn_desc,
 	}
 	env_last_rc = rc;
 	snprintf(env_last_msg, sizeof(env_last_msg), "ENVIRONMENT: %s (%s:%u) "
-		 "KEYRING: %s LABEL: %s: %s: %s (fix: %s%s TTLSEnvironmentAction %s)",
-		 env->name, env->where.file, env->where.line, ring,
+		 "KEYRING: %s (%s) LABEL: %s: %s: %s (fix: %s%s TTLSEnvironmentAction %s)",
+		 env->name, env->where.file, env->where.line, env->keyring, ring,
 		 label && *label ? label : "(default)", attls_rc_text(rc),
 		 cause, fix, how, env->name);
 	log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init%s%s %s", rc,
