@@ -623,7 +623,10 @@ class Env:
                 info("removing stale %s/%s" % (tmp, n))
                 shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
 
-    def setup(self):
+    def setup_base(self):
+        """What every suite's environment starts with: the temp dir with
+        the server and zERT logs, bpffs, the cgroup, the netns with both
+        addresses on lo, and the certificates and key rings (make_certs)."""
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
         self.srvlog = self.path("servers.ndjson")
@@ -646,8 +649,10 @@ class Env:
         run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
         for a in (ADDR, CLIENT_ADDR):
             run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
-
         self.make_certs()
+
+    def setup(self):
+        self.setup_base()
         self.policy = self.path("test.policy")
         self.write_policy(prio_clear=200)
 

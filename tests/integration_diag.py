@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -222,27 +221,7 @@ class DiagEnv(it.Env):
     """integration.py's Env with this suite's key rings, policy, servers."""
 
     def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
-        os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
-        self.srvlog = self.path("servers.ndjson")
-        open(self.srvlog, "w").close()
-        os.chmod(self.srvlog, 0o666)
-        self.zert_dir = self.path("zert")
-        os.mkdir(self.zert_dir)
-        self.zert_file = os.path.join(self.zert_dir, "zert.ndjson")
-        if not it.bpffs_mounted():
-            run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check_rc=True)
-            self.mounted_bpffs = True
-        self.cg2 = it.find_cgroup2()
-        self.cgdir = os.path.join(self.cg2, self.name)
-        self.sweep_stale()
-        os.mkdir(self.cgdir)
-        run(["ip", "netns", "add", self.netns], check_rc=True)
-        self.netns_made = True
-        run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
-        for a in (ADDR, CLIENT_ADDR):
-            run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
-        self.make_certs()         # test/ring, test/client, expired server cert
+        self.setup_base()         # test/ring, test/client, expired server cert
         self.make_diag_rings()
         self.policy = self.path("diag.policy")
         self.knobs = dict(ftp_owner="FTPP", ftp_instance=0, nocert_instance=0,

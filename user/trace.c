@@ -47,18 +47,35 @@ static int trace_prio(const struct trace_ctx *t, int prio)
 	return prio | (t->facility == ATTLS_FACILITY_AUTH ? LOG_AUTH : LOG_DAEMON);
 }
 
+/*
+ * Format one message body of class `bit` for t into buf; the log
+ * destinations, or 0 (nothing formatted) when the Trace does not want it.
+ */
+static unsigned trace_vfmt(const struct trace_ctx *t, unsigned bit, char *buf,
+			   size_t len, const char *fmt, va_list ap)
+{
+	unsigned dest = trace_dest(t->level, bit, copy_stderr);
+
+	if (dest)
+		vsnprintf(buf, len, fmt, ap);
+	return dest;
+}
+
+#define TRACE_FMT(t, bit, buf, fmt, dest)				\
+	do {								\
+		va_list ap_;						\
+		va_start(ap_, fmt);					\
+		dest = trace_vfmt(t, bit, buf, sizeof(buf), fmt, ap_);	\
+		va_end(ap_);						\
+	} while (0)
+
 void trace_err(const struct trace_ctx *t, int rc, const char *event,
 	       const char *fmt, ...)
 {
-	unsigned dest = trace_dest(t->level, ATTLS_TRACE_ERR_SYSLOG, copy_stderr);
 	char cause[1024];
-	va_list ap;
+	unsigned dest;
 
-	if (!dest)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
+	TRACE_FMT(t, ATTLS_TRACE_ERR_SYSLOG, cause, fmt, dest);
 	log_to(dest, trace_prio(t, LOG_ERR), "ATTLS1286E TTLS Error RC: %d %s %s: "
 	       "%s: %s", rc, event, t->desc, attls_rc_text(rc), cause);
 }
@@ -66,65 +83,44 @@ void trace_err(const struct trace_ctx *t, int rc, const char *event,
 void trace_event(const struct trace_ctx *t, int rc, const char *event,
 		 const char *fmt, ...)
 {
-	unsigned dest = trace_dest(t->level, ATTLS_TRACE_EVENT, copy_stderr);
 	char detail[1024];
-	va_list ap;
+	unsigned dest;
 
-	if (!dest)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
+	TRACE_FMT(t, ATTLS_TRACE_EVENT, detail, fmt, dest);
 	log_to(dest, trace_prio(t, LOG_DEBUG), "ATTLS1283I TTLS Event RC: %d %s "
 	       "%s: %s%s%s", rc, event, t->desc, attls_rc_text(rc),
-	       *detail ? ": " : "", detail);
+	       dest && *detail ? ": " : "", dest ? detail : "");
 }
 
 void trace_start(const struct trace_ctx *t, const char *event,
 		 const char *fmt, ...)
 {
-	unsigned dest = trace_dest(t->level, ATTLS_TRACE_EVENT | ATTLS_TRACE_FLOW,
-				   copy_stderr);
 	char detail[512];
-	va_list ap;
+	unsigned dest;
 
-	if (!dest)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
+	TRACE_FMT(t, ATTLS_TRACE_EVENT | ATTLS_TRACE_FLOW, detail, fmt, dest);
 	log_to(dest, trace_prio(t, LOG_DEBUG), "ATTLS1282I TTLS Start %s %s%s%s",
-	       event, t->desc, *detail ? ": " : "", detail);
+	       event, t->desc, dest && *detail ? ": " : "", dest ? detail : "");
 }
 
 void trace_info(const struct trace_ctx *t, const char *fmt, ...)
 {
-	unsigned dest = trace_dest(t->level, ATTLS_TRACE_INFO, copy_stderr);
 	char msg[2048];
-	va_list ap;
+	unsigned dest;
 
-	if (!dest)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_to(dest, trace_prio(t, LOG_INFO), "%s", msg);
+	TRACE_FMT(t, ATTLS_TRACE_INFO, msg, fmt, dest);
+	log_to(dest, trace_prio(t, LOG_INFO), "%s", dest ? msg : "");
 }
 
 void trace_flow(const struct trace_ctx *t, long rc, const char *action,
 		const char *what, const char *fmt, ...)
 {
-	unsigned dest = trace_dest(t->level, ATTLS_TRACE_FLOW, copy_stderr);
 	char detail[1024];
-	va_list ap;
+	unsigned dest;
 
-	if (!dest)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
+	TRACE_FMT(t, ATTLS_TRACE_FLOW, detail, fmt, dest);
 	log_to(dest, trace_prio(t, LOG_DEBUG), "ATTLS1284I TTLS Flow %s RC: %ld "
-	       "%s %s - %s", t->desc, rc, action, what, detail);
+	       "%s %s - %s", t->desc, rc, action, what, dest ? detail : "");
 }
 
 void trace_changed(const struct trace_ctx *t, unsigned old_level)
