@@ -669,6 +669,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	struct engine_cfg ecfg = {};
 	struct dp_opts dopts = {};
 	struct epoll_event ev, evs[4];
+	struct stat st;
 	sigset_t mask;
 	int sfd = -1, efd = -1, err, i, stop = 0;
 	unsigned c;
@@ -698,6 +699,16 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	if (err)
 		return err;
 
+	/* A key ring root that is not there is a daemon configuration
+	 * error, not a policy one: every environment would fail. */
+	err = stat(d->keyring_root, &st) ? -errno :
+	      !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	if (err) {
+		log_warnx("--keyring-root %s: %s (fix: create it, or give the "
+			  "directory that holds OWNER/RING key rings)",
+			  d->keyring_root, strerror(-err));
+		return err;
+	}
 	ecfg.keyring_root = d->keyring_root;
 	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
 	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
