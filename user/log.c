@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -20,9 +21,18 @@ void log_init(const char *ident, int level, int use_syslog)
 {
 	log_ident = ident;
 	log_level = level;
-	log_syslog = use_syslog;
-	if (use_syslog)
+	/*
+	 * No syslog socket (a container, a minimal host without journald or
+	 * rsyslog): syslog(3) would drop every message silently, and errors
+	 * routed to syslog only (Trace 2, the default) would be lost.  Send
+	 * them to stderr instead, and say so once.
+	 */
+	log_syslog = use_syslog && access(_PATH_LOG, W_OK) == 0;
+	if (log_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (use_syslog)
+		log_warnx("no syslog socket %s: messages for syslog go to "
+			  "stderr (fix: start journald or rsyslog)", _PATH_LOG);
 }
 
 int log_get_level(void)
