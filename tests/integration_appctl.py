@@ -23,11 +23,8 @@ import ctypes
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,25 +96,7 @@ class AppEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
     def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
-        os.chmod(self.tmp, 0o755)
-        self.srvlog = self.path("servers.ndjson")
-        open(self.srvlog, "w").close()
-        self.zert_dir = self.path("zert")
-        os.mkdir(self.zert_dir)
-        if not it.bpffs_mounted():
-            run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check_rc=True)
-            self.mounted_bpffs = True
-        self.cg2 = it.find_cgroup2()
-        self.cgdir = os.path.join(self.cg2, self.name)
-        self.sweep_stale()
-        os.mkdir(self.cgdir)
-        run(["ip", "netns", "add", self.netns], check_rc=True)
-        self.netns_made = True
-        run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
-        for a in (ADDR, CLIENT_ADDR):
-            run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
-        self.make_certs()
+        self.setup_sandbox()
         self.policy = self.path("appctl.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,
@@ -247,25 +226,13 @@ def test_cleartext_then_tls_on_wire(env):
         raise Skip("tcpdump not installed")
     before = "BEFORE-%d" % os.getpid()
     after = "AFTER-SECRET-%d" % os.getpid()
-    pcap = env.path("appctl.pcap")
-    tdlog = env.path("tcpdump.log")
-    td = env.spawn(env.ns(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0",
-                           "-Z", "root", "-w", pcap, "tcp port %d" % P_APP]), log=tdlog)
-    deadline = time.monotonic() + 15
-    while "listening on" not in it.tail(tdlog):
-        check(td.poll() is None, "tcpdump exited: %s" % it.tail(tdlog))
-        check(time.monotonic() < deadline, "tcpdump did not start")
-        time.sleep(0.05)
+    td, pcap = env.capture_start("appctl", "tcp port %d" % P_APP)
     try:
         res = env.starttls(P_APP, [before, "+STARTTLS", after, after, "QUIT"])
         ok(res, "STARTTLS session")
         time.sleep(0.5)
     finally:
-        td.send_signal(signal.SIGINT)
-        try:
-            td.wait(10)
-        except subprocess.TimeoutExpired:
-            it._killpg(td)
+        env.capture_stop(td)
     flows = it.pcap_flows(pcap)
     c = tuple(res["local"])
     up = flows.get((c[0], c[1], ADDR, P_APP), b"")

@@ -64,26 +64,25 @@ def main():
         out["tls"] = {"version": t.version(), "cipher": t.cipher()[0]}
         return t
 
+    def command_ok(cmd):
+        cur.sendall(cmd + b"\n")
+        r = readline()
+        out["replies"].append(r)
+        if r != "OK":
+            raise RuntimeError("%s answered %r" % (cmd.decode(), r))
+
     try:
         if a.implicit:
             cur = handshake(cur)
         out["replies"].append(readline())          # banner
         for st in a.steps:
             if st == "+STARTTLS":
-                cur.sendall(b"STARTTLS\n")
-                r = readline()
-                out["replies"].append(r)
-                if r != "OK":
-                    raise RuntimeError("STARTTLS answered %r" % r)
+                command_ok(b"STARTTLS")
                 cur = handshake(cur)
             elif st == "+HANDSHAKE":                # TLS now, whatever was said
                 cur = handshake(cur)
             elif st == "+STOPTLS":
-                cur.sendall(b"STOPTLS\n")
-                r = readline()
-                out["replies"].append(r)
-                if r != "OK":
-                    raise RuntimeError("STOPTLS answered %r" % r)
+                command_ok(b"STOPTLS")
                 cur = cur.unwrap()
             elif st.startswith("+SLEEP:"):
                 time.sleep(float(st[7:]))
