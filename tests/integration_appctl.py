@@ -404,6 +404,30 @@ def test_attlsctl_shows_appl_control(env):
         p.wait()
 
 
+def test_silent_client_dropped(env):
+    """The appctl socket is open to everyone: a client that connects and
+    sends nothing is dropped (it cannot hold a slot for ever), and a
+    request without a socket is EINVAL."""
+    body = """
+import struct, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.environ["ATTLS_APPCTL_SOCK"])
+s.settimeout(20)
+t = time.monotonic()
+out["eof"] = s.recv(100) == b""
+out["secs"] = time.monotonic() - t
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.environ["ATTLS_APPCTL_SOCK"])
+s.send(struct.pack("=IHHIIII", 0x534c5441, 1, 24, 1, 0, 0, 0))
+rep = s.recv(512)
+out["err"] = struct.unpack_from("=IHHi", rep)[3]
+"""
+    o = libcall(env, body)
+    check(o["eof"], "a silent client was not dropped: %r" % o)
+    import errno as E
+    check(o["err"] == E.EINVAL, "request without a socket: errno %r" % o["err"])
+
+
 TESTS = [
     test_starttls_echo_and_query,
     test_cleartext_then_tls_on_wire,
@@ -417,6 +441,7 @@ TESTS = [
     test_no_rule_and_bad_fds,
     test_cannot_control_others,
     test_attlsctl_shows_appl_control,
+    test_silent_client_dropped,
 ]
 
 if __name__ == "__main__":
