@@ -125,7 +125,10 @@ int conn_json_add(const struct engine_conn_info *ci,
 	comm[ATTLS_COMM_LEN] = '\0';
 	getpwuid_r(c->owner.uid, &pw, pwbuf, sizeof(pwbuf), &res);
 	err = aj_add_str(o, "conn_id", id);
+	/* ApplicationControlled On: "Appl Control" (as z/OS shows it) while
+	 * cleartext, before the application starts TLS and after a stop. */
 	err = err ?: aj_add_str(o, "state", engine_conn_state_name(ci->state));
+	err = err ?: aj_add_bool(o, "application_controlled", c->appl_ctl);
 	err = err ?: aj_add_str(o, "direction", c->direction == ATTLS_RF_OUTBOUND ?
 				"outbound" : "inbound");
 	err = err ?: aj_add_str(o, "local_addr", attls_addr_str(c->wire.laddr, l, sizeof(l)));

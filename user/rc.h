@@ -63,6 +63,11 @@ enum attls_rc {
 	ATTLS_RC_SNI			= 5121,	/* SNI name missing, unknown or not
 						 * acknowledged (ServerHandshakeSNI /
 						 * ClientHandshakeSNIMatch Required) */
+	/* Application control (ApplicationControlled On, libattls): 5141-5149. */
+	ATTLS_RC_APPCTL_HELD		= 5141,	/* partner sent TLS, application never
+						 * started TLS */
+	ATTLS_RC_APPCTL_STOP		= 5142,	/* partner did not answer the stop's
+						 * close_notify */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

@@ -187,6 +187,14 @@ static const struct attls_rc_info rc_table[] = {
 	  "server name indication not acceptable",
 	  "Server name indication: a required name was missing, not in ServerHandshakeSNIList, or not acknowledged by the server.",
 	  "Send the expected name from the client, add it to ServerHandshakeSNIList, or make the SNI setting Optional." },
+	{ ATTLS_RC_APPCTL_HELD, "APPCTL_HELD",
+	  "partner started TLS, application did not",
+	  "ApplicationControlled On: while the connection was in cleartext the partner sent a TLS handshake record, and the application did not start TLS (ATTLS_REQ_INIT_CONNECTION) within HandshakeTimeout (30 s without one). The record was held, never given to the application as cleartext.",
+	  "Make the application call attls_ioctl() with ATTLS_REQ_INIT_CONNECTION when its protocol switches to TLS (docs/appctl.md), or use a rule with ApplicationControlled Off for partners that start TLS at once." },
+	{ ATTLS_RC_APPCTL_STOP, "APPCTL_STOP",
+	  "partner did not answer close_notify",
+	  "ApplicationControlled On: the application stopped TLS (ATTLS_REQ_STOP_CONNECTION), attls sent close_notify, and the partner did not answer with its own within HandshakeTimeout (30 s without one).",
+	  "The partner must answer close_notify before it goes on in cleartext (as FTP CCC clients do); check the partner's TLS shutdown handling." },
 };
 
 _Static_assert(sizeof(rc_table) / sizeof(rc_table[0]) <= ATTLS_RC_MAX_CODES,
