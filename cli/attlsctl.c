@@ -44,6 +44,8 @@ void p_err(const struct ctl *c, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
+	if (c->quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -121,6 +123,55 @@ static long count_entries(int fd, size_t key_size)
 	return n;
 }
 
+/* Text labels of the daemon's "engine" counters, in display order. */
+static const char *const engine_names[][2] = {
+	{ "connections",	 "engine connections (live)" },
+	{ "max_connections",	 "connection limit" },
+	{ "buffer_bytes",	 "relay buffer/direction" },
+	{ "accepted",		 "accepted" },
+	{ "failed",		 "ended with an error RC" },
+	{ "refused_no_steer",	 "refused_no_steer (5103)" },
+	{ "refused_conn_limit",	 "refused_conn_limit (5131)" },
+	{ "refused_rule_limit",	 "refused_rule_limit (5132)" },
+	{ "handshake_timeouts",	 "handshake_timeouts (5101)" },
+	{ "idle_timeouts",	 "idle_timeouts (5133)" },
+};
+
+/*
+ * The engine's limits and counters, asked from attlsd (the pinned maps do
+ * not hold them): printed, or added to `root` as "engine".  A daemon that
+ * does not answer is reported, not an error: the map part still holds.
+ */
+static int status_engine(const struct ctl *c, struct json_object *root)
+{
+	struct ctl q = *c;
+	struct json_object *req, *reply = NULL, *v;
+	size_t i;
+	int err;
+
+	q.quiet = 1;
+	req = request_new("engine");
+	if (!req)
+		return -ENOMEM;
+	err = ctl_request(&q, req, &reply);
+	json_object_put(req);
+	if (err) {
+		if (!root)
+			printf("engine counters:     unavailable (attlsd does not "
+			       "answer on its control socket: %s)\n", strerror(-err));
+		return root ? aj_add_str(root, "engine_error", strerror(-err)) : 0;
+	}
+	json_object_object_del(reply, "ok");
+	if (root)
+		return aj_add(root, "engine", reply);
+	for (i = 0; i < sizeof(engine_names) / sizeof(engine_names[0]); i++)
+		if (json_object_object_get_ex(reply, engine_names[i][0], &v))
+			printf("%-26s %llu\n", engine_names[i][1],
+			       (unsigned long long)json_object_get_uint64(v));
+	json_object_put(reply);
+	return 0;
+}
+
 static int do_status(struct ctl *c, int argc, char **argv)
 {
 	struct attls_policy_hdr hdr;
@@ -194,6 +245,7 @@ static int do_status(struct ctl *c, int argc, char **argv)
 		for (k = 0; k < ATTLS_STAT_MAX; k++)
 			printf("%-22s %llu\n", stat_names[k],
 			       (unsigned long long)totals[k]);
+		err = status_engine(c, NULL);
 		goto close_fds;
 	}
 	root = json_object_new_object();
@@ -219,6 +271,7 @@ static int do_status(struct ctl *c, int argc, char **argv)
 	err = err ?: aj_add_bool(root, "engine_out_ipv6", engine[ATTLS_ENGINE_OUT_V6]);
 	err = err ?: aj_add_i64(root, "bound_sockets", nbound);
 	err = err ?: aj_add_i64(root, "engine_connections", nhop);
+	err = err ?: status_engine(c, root);
 	if (err) {
 		json_object_put(stats);
 		goto put_root;

@@ -463,6 +463,7 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 
 	hop_ports_init(e);
 	nofile_raise();
+	engine_limits_init(e, cfg->max_conns);
 	e->threads = calloc(e->nthreads, sizeof(*e->threads));
 	if (!e->threads) {
 		e->nthreads = 0;

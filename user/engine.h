@@ -37,6 +37,22 @@ struct engine_cfg {
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */
+	unsigned max_conns;		/* concurrent protected connections; 0 =
+					 * engine_limits_default() */
+};
+
+/* What the engine carries and what happened at its limits (attlsctl status). */
+struct engine_stats {
+	uint64_t max_conns;		/* global limit */
+	uint64_t live_conns;		/* open protected connections */
+	uint64_t bufsize;		/* relay buffer per direction, bytes */
+	uint64_t accepted;
+	uint64_t no_steer;		/* RC 5103 */
+	uint64_t failed;		/* ended with a non-zero RC */
+	uint64_t refused_global;	/* RC 5131: global limit reached */
+	uint64_t refused_rule;		/* RC 5132: MaxConnections reached */
+	uint64_t handshake_timeouts;	/* RC 5101 */
+	uint64_t idle_timeouts;		/* RC 5133 */
 };
 
 /* Create the engine and its listening sockets (not yet serving).
@@ -78,6 +94,17 @@ void engine_stop(struct engine *e);
  * the handshake is in progress.  0, -ETIMEDOUT, -ENOMEM or -ESHUTDOWN.
  */
 int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n);
+
+/* Counters and limits, summed over the engine threads (no lock taken). */
+void engine_stats(struct engine *e, struct engine_stats *st);
+
+/*
+ * The default global connection limit for relay buffers of `bufsize`:
+ * the smaller of what RLIMIT_NOFILE allows (two descriptors per
+ * connection, a reserve kept) and what a quarter of physical memory
+ * holds; both are returned too.
+ */
+unsigned engine_limits_default(size_t bufsize, unsigned *by_fd, unsigned *by_mem);
 
 void engine_destroy(struct engine *e);
 

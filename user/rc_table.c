@@ -187,6 +187,18 @@ static const struct attls_rc_info rc_table[] = {
 	  "server name indication not acceptable",
 	  "Server name indication: a required name was missing, not in ServerHandshakeSNIList, or not acknowledged by the server.",
 	  "Send the expected name from the client, add it to ServerHandshakeSNIList, or make the SNI setting Optional." },
+	{ ATTLS_RC_CONN_LIMIT, "CONN_LIMIT",
+	  "connection limit reached",
+	  "The engine already carries its maximum of concurrent protected connections (attlsd --max-connections, by default what RLIMIT_NOFILE and memory allow); the new connection was reset, never passed in cleartext.",
+	  "Raise --max-connections (and the hard RLIMIT_NOFILE), or find who holds the connections: attlsctl conn show, attlsctl status (refused_conn_limit)." },
+	{ ATTLS_RC_RULE_CONN_LIMIT, "RULE_CONN_LIMIT",
+	  "rule connection limit reached",
+	  "The rule already carries MaxConnections concurrent connections; the new connection was reset, never passed in cleartext.",
+	  "Raise MaxConnections in the rule's TTLSConnectionAdvancedParms or TTLSEnvironmentAdvancedParms, then attlsctl reload; attlsctl conn show lists the rule's connections." },
+	{ ATTLS_RC_IDLE_TIMEOUT, "IDLE_TIMEOUT",
+	  "idle timeout",
+	  "No byte moved in either direction for IdleTimeout seconds: the engine sent close_notify and closed both sides (reset instead when data was still queued).",
+	  "Raise or remove IdleTimeout in the rule's advanced parms, or have the application send keep-alive messages." },
 };
 
 const struct attls_rc_info *attls_rc_info(int rc)
