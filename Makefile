@@ -107,7 +107,7 @@ unit: $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 integration: all
-	$(Q)for t in tests/integration.py tests/integration_zert.py; do \
+	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_hostile.py; do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
