@@ -623,7 +623,10 @@ class Env:
                 info("removing stale %s/%s" % (tmp, n))
                 shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
 
-    def setup(self):
+    def base_setup(self):
+        """What every suite needs before its policy: temp dir, server log,
+        zERT dir, bpffs, the cgroup, the netns with ADDR and CLIENT_ADDR,
+        the certificates and key rings."""
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
         self.srvlog = self.path("servers.ndjson")
@@ -648,6 +651,9 @@ class Env:
             run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
 
         self.make_certs()
+
+    def setup(self):
+        self.base_setup()
         self.policy = self.path("test.policy")
         self.write_policy(prio_clear=200)
 

@@ -31,14 +31,13 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
-from integration import (ADDR, CLIENT_ADDR, HELPERS, PY, TestFailure,  # noqa: E402
+from integration import (ADDR, HELPERS, PY, TestFailure,  # noqa: E402
                          check, info, run)
 
 P_HEALTHY = 9480
@@ -135,27 +134,7 @@ class HostileEnv(it.Env):
         return super().ns(cmd)
 
     def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
-        os.chmod(self.tmp, 0o755)
-        self.srvlog = self.path("servers.ndjson")
-        open(self.srvlog, "w").close()
-        os.chmod(self.srvlog, 0o666)
-        self.zert_dir = self.path("zert")
-        os.mkdir(self.zert_dir)
-        self.zert_file = os.path.join(self.zert_dir, "zert.ndjson")
-        if not it.bpffs_mounted():
-            run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check_rc=True)
-            self.mounted_bpffs = True
-        self.cg2 = it.find_cgroup2()
-        self.cgdir = os.path.join(self.cg2, self.name)
-        self.sweep_stale()
-        os.mkdir(self.cgdir)
-        run(["ip", "netns", "add", self.netns], check_rc=True)
-        self.netns_made = True
-        run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
-        for a in (ADDR, CLIENT_ADDR):
-            run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
-        self.make_certs()
+        self.base_setup()
         self.policy = self.path("hostile.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_healthy=P_HEALTHY, p_lo=P_H_ECHO, p_hi=P_H_RST,
