@@ -714,6 +714,21 @@ class Env:
         except ValueError:
             raise TestFailure("attlsctl %s: not JSON: %r" % (" ".join(args), cp.stdout[:500]))
 
+    def map_count(self, name):
+        """Entries of the pinned map `name` of this run (bpftool)."""
+        cp = run(["bpftool", "-j", "map", "dump", "pinned",
+                  os.path.join(self.pin_root, name)], timeout=60)
+        if cp.returncode != 0:
+            raise TestFailure("bpftool map dump %s: %s" % (name, cp.stderr.strip()))
+        return len(json.loads(cp.stdout or "[]"))
+
+    def pinned(self):
+        """Every path under this run's pin root, relative to it."""
+        out = []
+        for d, _, files in os.walk(self.pin_root):
+            out += [os.path.relpath(os.path.join(d, f), self.pin_root) for f in files]
+        return sorted(out)
+
     def make_certs(self):
         d = self.path("pki")
         os.mkdir(d)

@@ -393,8 +393,8 @@ def test_idle_timeout(env):
     with Healthy(env):
         res = env.hostile("hold", P_IDLE, "--hold", IDLE + 10)
     check(res.get("echo_ok"), "idle rule did not serve: %s" % res)
-    check(res["end"] == "eof", "an idle connection must end with close_notify and "
-          "FIN (eof), not %s" % res)
+    check(res["end"] == "close_notify", "an idle connection must end with "
+          "close_notify, not %s" % res)
     check(IDLE - 0.5 <= res["after_s"] < IDLE + 5, "closed after %s s, IdleTimeout %d"
           % (res["after_s"], IDLE))
     expect_rc(env, off, 5133)
@@ -447,6 +447,79 @@ def test_status_shows_limits(env):
         check(label in cp.stdout, "attlsctl status lacks %r:\n%s" % (label, cp.stdout))
 
 
+# ---------------------------------------------------------------------------
+# restart while connections are live
+
+ENGINE_MAPS = ("attls_steer", "attls_hop", "attls_out")
+
+
+def live_connections(env, n):
+    """n established connections held open, plus n stalled handshakes."""
+    holders = [env.hostile_bg("hold", P_H_ECHO, "--hold", 30) for _ in range(n)]
+    env.wait_engine(lambda e: e["connections"] >= n, "holders connected")
+    stalled = env.hostile_bg("slowloris", P_H_ECHO, "--conns", n, "--timeout", 30)
+    env.wait_engine(lambda e: e["connections"] >= 2 * n, "stalled handshakes in")
+    return holders, stalled
+
+
+def after_restart(env, pins_before):
+    """The next attlsd: the dead engine's entries are gone, the pinned
+    objects are the same set, every listener is known, and it serves."""
+    counts = {m: env.map_count(m) for m in ENGINE_MAPS}
+    check(not any(counts.values()), "entries of the old engine left: %s" % counts)
+    check(env.map_count("attls_bound") == 6, "attls_bound after restart: %d, want "
+          "the 6 listeners" % env.map_count("attls_bound"))
+    check(env.pinned() == pins_before, "pinned objects changed: %s -> %s" % (
+        pins_before, env.pinned()))
+    with Healthy(env):
+        pass
+
+
+def test_restart_sigkill_live(env):
+    """SIGKILL with live and half-open connections: every client is reset
+    (fail closed), the pins stay; the next attlsd clears the dead engine's
+    entries, reuses the pins and serves."""
+    pins = env.pinned()
+    holders, stalled = live_connections(env, 20)
+    check(env.map_count("attls_hop") >= 20, "hop entries of the live connections")
+    env.expect_attlsd_death = True
+    env.attlsd.send_signal(signal.SIGKILL)
+    env.attlsd.wait(10)
+    ends = [bg_result(h, "holder")["end"] for h in holders]
+    check(all(e == "reset" for e in ends), "clients of a killed engine must see "
+          "a reset: %s" % ends)
+    check(env.pinned() == pins, "pins changed by the SIGKILL")
+    left = env.map_count("attls_hop")
+    info("after SIGKILL: %d attls_hop entries of the dead engine" % left)
+    env.start_attlsd()
+    env.expect_attlsd_death = False
+    bg_result(stalled, "stalled handshakes")
+    after_restart(env, pins)
+
+
+def test_restart_sigterm_live(env):
+    """SIGTERM with live connections: they are reset (RC 5113), attlsd
+    exits 0 and leaves no pinned object, no attached program; the next
+    attlsd pins the same set again and serves."""
+    pins = env.pinned()
+    holders, stalled = live_connections(env, 20)
+    off = env.log_offset()
+    env.expect_attlsd_death = True
+    rc = env.stop_attlsd(signal.SIGTERM, 20)
+    check(rc == 0, "attlsd exit status after SIGTERM: %r" % rc)
+    ends = [bg_result(h, "holder")["end"] for h in holders]
+    check(all(e == "reset" for e in ends), "clients of a stopped engine must see a "
+          "reset: %s" % ends)
+    env.wait_log(off, r"RC: 5113 ")
+    check(not os.path.exists(env.pin_root) or not env.pinned(),
+          "pinned objects left after SIGTERM: %s" % env.pinned())
+    check(not it.cgroup_attached(env), "programs still attached after SIGTERM")
+    env.start_attlsd()
+    env.expect_attlsd_death = False
+    bg_result(stalled, "stalled handshakes")
+    after_restart(env, pins)
+
+
 TESTS = [
     test_status_shows_limits,
     test_cleartext_to_tls_port,
@@ -458,6 +531,8 @@ TESTS = [
     test_rule_max_connections,
     test_idle_timeout,
     test_global_max_connections,
+    test_restart_sigkill_live,
+    test_restart_sigterm_live,
 ]
 
 

@@ -109,12 +109,6 @@ class SoakEnv(it.Env):
                   "tlssrv.py not ready: %s" % it.tail(self.path("tlssrv.log")))
             time.sleep(0.02)
 
-    def map_count(self, name):
-        cp = run(["bpftool", "-j", "map", "dump", "pinned",
-                  os.path.join(self.pin_root, name)], timeout=60)
-        check(cp.returncode == 0, "bpftool map dump %s: %s" % (name, cp.stderr))
-        return len(json.loads(cp.stdout or "[]"))
-
     def sockstat(self):
         cp = run(self.ns(["cat", "/proc/net/sockstat"]), check_rc=True)
         for line in cp.stdout.splitlines():

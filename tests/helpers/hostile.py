@@ -167,25 +167,6 @@ def act_noread(a):
     return {"end": "reset-by-client", "held_s": a.hold}
 
 
-def act_hold(a):
-    s = tls_connect(a)
-    line = b"ID hold-%d\n" % os.getpid()
-    s.sendall(line)
-    got = b""
-    while len(got) < len(line):
-        d = s.recv(len(line) - len(got))
-        if not d:
-            break
-        got += d
-    t0 = time.monotonic()
-    try:
-        end, _ = wait_end(s, a.hold)
-    except ssl.SSLError as e:
-        end = "ssl:%s" % e.reason
-    s.close()
-    return {"end": end, "echo_ok": got == line, "after_s": round(time.monotonic() - t0, 3)}
-
-
 def act_reset(a):
     if a.stage == "connect":
         s = connect(a)
@@ -202,48 +183,77 @@ def act_reset(a):
     return {"end": "reset-by-client", "stage": a.stage}
 
 
-def act_appreset(a):
-    """TLS over a MemoryBIO on the raw socket, so that a reset is seen as
-    ECONNRESET from recv() itself (ssl.SSLSocket may report it as an EOF
-    in violation of the protocol)."""
+def bio_session(a):
+    """A TLS client over a MemoryBIO on the raw socket: (raw, obj, inc,
+    out) with the handshake done.  Reading the raw socket ourselves, a
+    reset is ECONNRESET from recv() (ssl.SSLSocket reports it as an EOF in
+    violation of the protocol, like a missing close_notify)."""
     ctx = ssl.create_default_context(cafile=a.ca)
     ctx.check_hostname = False
     raw = connect(a)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(inc, out)
-    end, got = None, 0
     while True:
         try:
             obj.do_handshake()
-            break
+            raw.sendall(out.read())
+            return raw, obj, inc, out
         except ssl.SSLWantReadError:
             raw.sendall(out.read())
             data = raw.recv(65536)
             if not data:
-                return {"end": "eof in handshake", "bytes_recv": 0}
+                raise ConnectionAbortedError("EOF in the handshake")
             inc.write(data)
-    obj.write(b"ID appreset-%d\n" % os.getpid())
-    raw.sendall(out.read())
-    raw.settimeout(a.timeout)
-    while end is None:
+
+
+def bio_wait(raw, obj, inc, timeout, want=None):
+    """Read until `want` bytes of application data came (then "open"), or
+    the end: "reset", "close_notify", "eof" (FIN without close_notify), or
+    "open" after timeout.  (end, bytes)."""
+    got = 0
+    raw.settimeout(timeout)
+    while want is None or got < want:
         try:
             data = raw.recv(65536)
         except ConnectionResetError:
-            end = "reset"
-            break
+            return "reset", got
         except socket.timeout:
-            end = "open"
-            break
+            return "open", got
         if not data:
-            end = "eof"
-            break
+            return "eof", got
         inc.write(data)
-        try:
-            got += len(obj.read(65536))
-        except ssl.SSLWantReadError:
-            pass
-        except ssl.SSLZeroReturnError:
-            end = "close_notify"
+        while True:
+            try:
+                d = obj.read(65536)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:
+                return "close_notify", got
+            if not d:           # _ssl returns b"" after close_notify
+                return "close_notify", got
+            got += len(d)
+    return "open", got
+
+
+def act_hold(a):
+    raw, obj, inc, out = bio_session(a)
+    line = b"ID hold-%d\n" % os.getpid()
+    obj.write(line)
+    raw.sendall(out.read())
+    end, got = bio_wait(raw, obj, inc, 10, len(line))
+    t0 = time.monotonic()
+    if end == "open" and got == len(line):
+        end, _ = bio_wait(raw, obj, inc, a.hold)
+    raw.close()
+    return {"end": end, "echo_ok": got == len(line),
+            "after_s": round(time.monotonic() - t0, 3)}
+
+
+def act_appreset(a):
+    raw, obj, inc, out = bio_session(a)
+    obj.write(b"ID appreset-%d\n" % os.getpid())
+    raw.sendall(out.read())
+    end, got = bio_wait(raw, obj, inc, a.timeout)
     raw.close()
     return {"end": end, "bytes_recv": got}
 
