@@ -98,6 +98,23 @@ P_OUT_LOCKED = 9427  # rule TestOutLocked: key ring locked/client, no ACCESS gra
 P_OUT_SNI_ACK = 9428    # rule TestOutSni (ClientHandshakeSNIMatch Required): tlssrv.py acks SNI
 P_OUT_SNI_NOACK = 9429  # rule TestOutSni: s_server does not acknowledge the name
 
+# The group and server environment the smaller suites' policies share
+# (tests/integration_hostile.py, tests/soak.py): plain text, no format fields.
+POLICY_GROUP_SERVER = """\
+TTLSGroupAction               grpOn
+{
+  TTLSEnabled                 On
+}
+TTLSEnvironmentAction         envSrv
+{
+  HandshakeRole               Server
+  TTLSKeyringParms
+  {
+    Keyring                   test/ring
+  }
+}
+"""
+
 BULK = 256 * 1024 * 1024
 TEN_MB = 10 * 1000 * 1000
 FORK_USER = "nobody"

@@ -86,18 +86,6 @@ TTLSRule                      HostileIdle
   TTLSEnvironmentActionRef    envSrv
   TTLSConnectionActionRef     connIdle
 }}
-TTLSGroupAction               grpOn
-{{
-  TTLSEnabled                 On
-}}
-TTLSEnvironmentAction         envSrv
-{{
-  HandshakeRole               Server
-  TTLSKeyringParms
-  {{
-    Keyring                   test/ring
-  }}
-}}
 TTLSConnectionAction          connQuick
 {{
   TTLSConnectionAdvancedParms
@@ -137,10 +125,9 @@ class HostileEnv(it.Env):
         self.base_setup()
         self.policy = self.path("hostile.policy")
         with open(self.policy, "w") as f:
-            f.write(POLICY.format(p_healthy=P_HEALTHY, p_lo=P_H_ECHO, p_hi=P_H_RST,
-                                  p_limit=P_LIMIT, p_idle=P_IDLE,
-                                  hs_timeout=HS_TIMEOUT, rule_limit=RULE_LIMIT,
-                                  idle=IDLE))
+            f.write(it.POLICY_GROUP_SERVER + POLICY.format(
+                p_healthy=P_HEALTHY, p_lo=P_H_ECHO, p_hi=P_H_RST, p_limit=P_LIMIT,
+                p_idle=P_IDLE, hs_timeout=HS_TIMEOUT, rule_limit=RULE_LIMIT, idle=IDLE))
         self.start_attlsd()
         self.start_server(P_HEALTHY, "echo")
         self.start_server(P_H_ECHO, "echo")

@@ -62,18 +62,6 @@ TTLSRule                      SoakOut
   TTLSGroupActionRef          grpOn
   TTLSEnvironmentActionRef    envCli
 }}
-TTLSGroupAction               grpOn
-{{
-  TTLSEnabled                 On
-}}
-TTLSEnvironmentAction         envSrv
-{{
-  HandshakeRole               Server
-  TTLSKeyringParms
-  {{
-    Keyring                   test/ring
-  }}
-}}
 TTLSEnvironmentAction         envCli
 {{
   HandshakeRole               Client
@@ -94,7 +82,7 @@ class SoakEnv(it.Env):
         self.base_setup()
         self.policy = self.path("soak.policy")
         with open(self.policy, "w") as f:
-            f.write(POLICY.format(p_in=P_IN, p_out=P_OUT))
+            f.write(it.POLICY_GROUP_SERVER + POLICY.format(p_in=P_IN, p_out=P_OUT))
         self.start_attlsd()
         self.start_server(P_IN, "echo")
         self.tlslog = self.path("tlssrv.ndjson")
