@@ -145,7 +145,7 @@ unit: $(UNIT_BINS)
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 integration: all
 	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_diag.py \
-		tests/integration_appctl.py; do \
+		tests/integration_appctl.py tests/integration_hostile.py; do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
@@ -291,3 +291,20 @@ zert-bench: all $(CONNLOAD)
 
 .PHONY: fuzz-observe zert-bench
 # ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# Soak (tests/soak.py, not part of make check): SOAK_SECONDS of connection
+# churn through the server and the client role at SOAK_RATE new connections
+# a second each, attlsd's RSS, descriptors, pinned-map entries and the TCP
+# sockets sampled and checked flat.  SOAK_DOC=1 writes the figures into
+# docs/benchmarks.md ("## Soak").
+# ---------------------------------------------------------------------------
+SOAK_SECONDS ?= 600
+SOAK_RATE    ?= 20
+SOAK_DOC     ?= 0
+
+soak: all
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) SOAK_DOC=$(SOAK_DOC) \
+		$(PYTHON) tests/soak.py --build $(OUTPUT)
+
+.PHONY: soak

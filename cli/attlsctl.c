@@ -48,6 +48,8 @@ void p_err(const struct ctl *c, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 
+	if (c->quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -151,6 +153,20 @@ static void print_rc_counts(struct json_object *eng, const char *key,
 	}
 }
 
+/* Labels of the engine's limit counters, in display order. */
+static const char *const limit_names[][2] = {
+	{ "connections",	 "connections (live)" },
+	{ "max_connections",	 "connection limit" },
+	{ "buffer_bytes",	 "relay buffer/direction" },
+	{ "connections_accepted", "accepted" },
+	{ "failed",		 "ended with an error RC" },
+	{ "refused_no_steer",	 "refused_no_steer (5103)" },
+	{ "refused_conn_limit",	 "refused_conn_limit (5131)" },
+	{ "refused_rule_limit",	 "refused_rule_limit (5132)" },
+	{ "handshake_timeouts",	 "handshake_timeouts (5101)" },
+	{ "idle_timeouts",	 "idle_timeouts (5133)" },
+};
+
 /*
  * The daemon's part of attlsctl status, from its control socket: policy
  * file and generation, engine counters with failures by RC.  Into `root`
@@ -161,6 +177,7 @@ static int status_daemon(const struct ctl *c, struct json_object *root)
 {
 	struct json_object *req = request_new("status"), *reply = NULL, *eng;
 	struct ctl quiet = *c;
+	size_t i;
 	int err;
 
 	if (!req)
@@ -181,6 +198,9 @@ static int status_daemon(const struct ctl *c, struct json_object *root)
 	       jstr(reply, "pid"), jstr(reply, "policy_file"),
 	       jstr(reply, "generation"));
 	if (json_object_object_get_ex(reply, "engine", &eng)) {
+		for (i = 0; i < sizeof(limit_names) / sizeof(limit_names[0]); i++)
+			printf("  %-24s%s\n", limit_names[i][1],
+			       jstr(eng, limit_names[i][0]));
 		printf("  connections mapped      %s (refused before mapping: %s)\n",
 		       jstr(eng, "connections_mapped"), jstr(eng, "connections_refused"));
 		printf("  handshakes ok           %s\n", jstr(eng, "handshakes_ok"));

@@ -13,6 +13,7 @@ struct ctl {
 	int json;
 	int pretty;
 	const char *pin_root;
+	int quiet;		/* p_err() prints nothing (optional requests) */
 };
 
 struct cmd {

@@ -241,6 +241,8 @@ struct ast_adv {
 	struct ast_strlist client_sni_list;	/* host names */
 	struct ast_strlist server_sni_list;	/* "label:host" as written */
 	struct ast_str host_ref_dns;	/* HostReferenceIdDNS */
+	struct ast_val idle_timeout;	/* IdleTimeout (attls extension) */
+	struct ast_val max_conns;	/* MaxConnections (attls extension) */
 };
 
 /* TTLSSignatureParms (z/OS 2.5 form). */

@@ -1136,6 +1136,22 @@ free_lists:
 	return rc;
 }
 
+/*
+ * The attls extensions MaxConnections and IdleTimeout of an enabled rule:
+ * its connection action's advanced parms over its environment's, like
+ * HandshakeTimeout; unset means no limit.  They are per rule, not part of
+ * the TLS context, so they never split an environment.
+ */
+static void rule_limits(struct attls_action *act, const struct ast_stmt *e,
+			const struct ast_stmt *cn)
+{
+	const struct ast_stmt *eadv = e->u.env.adv.to;
+	const struct ast_stmt *cadv = cn ? cn->u.conn.adv.to : NULL;
+
+	act->max_conns = ADV_V(cadv, eadv, max_conns, 0);
+	act->idle_timeout = ADV_V(cadv, eadv, idle_timeout, 0);
+}
+
 static int compile_rule(struct cctx *c, const struct ast_stmt *st,
 			uint32_t rule_id)
 {
@@ -1171,6 +1187,7 @@ static int compile_rule(struct cctx *c, const struct ast_stmt *st,
 		if (cn)
 			copy_name(act->conn_name, cn->name);
 		act->env_index = env_intern(c, st, g);
+		rule_limits(act, e, cn);
 	}
 	tr = act->enabled && cn && cn->u.conn.trace.set ? &cn->u.conn.trace :
 	     act->enabled && e->u.env.trace.set ? &e->u.env.trace :

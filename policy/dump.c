@@ -171,6 +171,10 @@ static void print_rule(FILE *f, const struct attls_map_image *img,
 	fprintf(f, "  %-26s %u\n", "Trace:", a->trace);
 	if (a->syslog_facility == ATTLS_FACILITY_AUTH)
 		fprintf(f, "  %-26s Auth\n", "SyslogFacility:");
+	if (a->max_conns)
+		fprintf(f, "  %-26s %u\n", "MaxConnections:", a->max_conns);
+	if (a->idle_timeout)
+		fprintf(f, "  %-26s %u\n", "IdleTimeout:", a->idle_timeout);
 	if (a->time.set) {
 		char when[160];
 

@@ -1428,7 +1428,8 @@ static const struct kw keyring_kws[] = {
 
 enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
        A_LABEL, A_CAUTH, A_APPCTL, A_SECMAP, A_MIDDLEBOX, A_CSNI, A_CSNI_M,
-       A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF };
+       A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF, A_IDLE,
+       A_MAXCONN };
 
 #define ADV_LABEL \
 	STR("CertificateLabel", h_str, F(adv.label), A_LABEL, 0, LABEL_MAX, \
@@ -1436,6 +1437,16 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 #define ADV_TIMEOUT \
 	NUM("HandshakeTimeout", F(adv.timeout), A_TIMEOUT, 0, 600, \
 	    "HandshakeTimeout 0-600 (seconds)")
+/*
+ * attls extensions (no z/OS equivalent; docs/policy.md "Limits"): a
+ * connection idle this long is closed (0 = never), and a rule protects at
+ * most this many connections at once (0 = only the daemon's global limit).
+ */
+#define ADV_LIMITS \
+	NUM("IdleTimeout", F(adv.idle_timeout), A_IDLE, 0, 2592000, \
+	    "IdleTimeout 0-2592000 (seconds; 0 = none)"), \
+	NUM("MaxConnections", F(adv.max_conns), A_MAXCONN, 0, 10000000, \
+	    "MaxConnections 0-10000000 (0 = no per-rule limit)")
 #define ADV_TLS12 \
 	ENUM("TLSv1.2", F(adv.tls12), A_TLS12, 0, onoff, "TLSv1.2 On|Off"), \
 	ENUM("TLSv1.3", F(adv.tls13), A_TLS13, 0, onoff, "TLSv1.3 On|Off")
@@ -1506,6 +1517,7 @@ static const struct kw env_adv_kws[] = {
 	    ATTLS_HOST_LEN - 1, "HostReferenceIdDNS hostname"),
 	IGN_ENUM("HostRefWildcardValidation", ign_on,
 		 "HostRefWildcardValidation On|Off", WHY_WILD),
+	ADV_LIMITS,
 	ADV_MIDDLEBOX,
 	IGN_ENUM("PeerMinCertVersion", ign_certver, "PeerMinCertVersion Any|3",
 		 WHY_CERTVER),
@@ -1541,6 +1553,7 @@ static const struct kw conn_adv_kws[] = {
 	ADV_CLIENT_SNI,
 	ADV_FRAG,
 	ADV_TIMEOUT,
+	ADV_LIMITS,
 	ADV_MIDDLEBOX,
 	ADV_RESET,
 	ADV_SECMAP,

@@ -175,6 +175,12 @@ struct attls_action {
 					 * so the rule has no clause in this image */
 	uint32_t syslog_facility;	/* enum attls_facility of the group */
 	uint32_t nclauses;		/* clauses of this rule in image->rules */
+
+	/* attls extensions (connection advanced parms over environment's). */
+	uint32_t max_conns;		/* MaxConnections: concurrent connections of
+					 * this rule; 0 = no per-rule limit */
+	uint32_t idle_timeout;		/* IdleTimeout seconds without a byte in
+					 * either direction; 0 = none */
 };
 
 /*

@@ -98,6 +98,23 @@ P_OUT_LOCKED = 9427  # rule TestOutLocked: key ring locked/client, no ACCESS gra
 P_OUT_SNI_ACK = 9428    # rule TestOutSni (ClientHandshakeSNIMatch Required): tlssrv.py acks SNI
 P_OUT_SNI_NOACK = 9429  # rule TestOutSni: s_server does not acknowledge the name
 
+# The group and server environment the smaller suites' policies share
+# (tests/integration_hostile.py, tests/soak.py): plain text, no format fields.
+POLICY_GROUP_SERVER = """\
+TTLSGroupAction               grpOn
+{
+  TTLSEnabled                 On
+}
+TTLSEnvironmentAction         envSrv
+{
+  HandshakeRole               Server
+  TTLSKeyringParms
+  {
+    Keyring                   test/ring
+  }
+}
+"""
+
 BULK = 256 * 1024 * 1024
 TEN_MB = 10 * 1000 * 1000
 FORK_USER = "nobody"
@@ -736,6 +753,21 @@ class Env:
             return json.loads(cp.stdout) if cp.stdout.strip() else {}
         except ValueError:
             raise TestFailure("attlsctl %s: not JSON: %r" % (" ".join(args), cp.stdout[:500]))
+
+    def map_count(self, name):
+        """Entries of the pinned map `name` of this run (bpftool)."""
+        cp = run(["bpftool", "-j", "map", "dump", "pinned",
+                  os.path.join(self.pin_root, name)], timeout=60)
+        if cp.returncode != 0:
+            raise TestFailure("bpftool map dump %s: %s" % (name, cp.stderr.strip()))
+        return len(json.loads(cp.stdout or "[]"))
+
+    def pinned(self):
+        """Every path under this run's pin root, relative to it."""
+        out = []
+        for d, _, files in os.walk(self.pin_root):
+            out += [os.path.relpath(os.path.join(d, f), self.pin_root) for f in files]
+        return sorted(out)
 
     def make_certs(self):
         d = self.path("pki")

@@ -49,6 +49,7 @@ struct attlsd {
 	const char *pin_root;
 	const char *netns;
 	unsigned threads;
+	unsigned max_conns;		/* --max-connections; 0 = default */
 	int check_only;
 	int verbose;
 	int guard_only;			/* --guard */
@@ -76,7 +77,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: attlsd [-dnv] -f POLICY --cgroup PATH [--cgroup PATH ...]\n"
 "              [--keyring-root DIR] [--zert-dir DIR] [--netns PATH]\n"
-"              [--threads N] [--pin-root DIR]\n"
+"              [--threads N] [--max-connections N] [--pin-root DIR]\n"
 "       attlsd --guard --cgroup PATH [--cgroup PATH ...] [--permit JOB ...]\n"
 "       attlsd --cleanup [--pin-root DIR]\n"
 "\n"
@@ -90,6 +91,9 @@ ZERT_USAGE
 "      --netns PATH       network namespace for sk_lookup\n"
 "                         (default: attlsd's own)\n"
 "  -t, --threads N        engine threads (default: one per CPU)\n"
+"      --max-connections N  concurrent protected connections; more are reset\n"
+"                         with RC 5131 (default: what RLIMIT_NOFILE and a\n"
+"                         quarter of memory allow; the log shows it)\n"
 "      --pin-root DIR     bpffs pin directory (default " ATTLS_PIN_ROOT ")\n"
 "      --permit JOB       job name (process comm) that may use TCP while no\n"
 "                         policy is installed (repeatable)\n"
@@ -717,6 +721,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	ecfg.out_map_fd = dp_out_map_fd(d->dp);
 	ecfg.zert = d->zert;
 	ecfg.nthreads = d->threads;
+	ecfg.max_conns = d->max_conns;
 	err = engine_create(&ecfg, &d->engine);
 	if (err)
 		return err;
@@ -924,6 +929,7 @@ int main(int argc, char **argv)
 		{ "guard",        no_argument,       NULL, 'G' },
 		{ "stop-mode",    required_argument, NULL, 'S' },
 		{ "permit",       required_argument, NULL, 'p' },
+		{ "max-connections", required_argument, NULL, 'M' },
 		{ "help",         no_argument,       NULL, 'h' },
 		ZERT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -965,6 +971,15 @@ int main(int argc, char **argv)
 			if (errno || *end || d.threads > 256) {
 				fprintf(stderr, "attlsd: --threads %s: give 0..256\n",
 					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'M':
+			errno = 0;
+			d.max_conns = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !d.max_conns || d.max_conns > 10000000) {
+				fprintf(stderr, "attlsd: --max-connections %s: give "
+					"1..10000000\n", optarg);
 				return EXIT_FAILURE;
 			}
 			break;

@@ -286,9 +286,18 @@ int engine_stats_json(struct engine *e, struct json_object *out)
 
 	if (!err) {
 		engine_stats(e, st);
-		err = aj_add_u64(o, "connections_accepted", st->accepted);
+		err = aj_add_u64(o, "connections", st->live_conns);
+		err = err ?: aj_add_u64(o, "max_connections", st->max_conns);
+		err = err ?: aj_add_u64(o, "buffer_bytes", st->bufsize);
+		err = err ?: aj_add_u64(o, "connections_accepted", st->accepted);
 		err = err ?: aj_add_u64(o, "connections_mapped", st->mapped);
 		err = err ?: aj_add_u64(o, "connections_refused", st->refused);
+		err = err ?: aj_add_u64(o, "refused_no_steer", st->no_steer);
+		err = err ?: aj_add_u64(o, "refused_conn_limit", st->refused_global);
+		err = err ?: aj_add_u64(o, "refused_rule_limit", st->refused_rule);
+		err = err ?: aj_add_u64(o, "handshake_timeouts", st->handshake_timeouts);
+		err = err ?: aj_add_u64(o, "idle_timeouts", st->idle_timeouts);
+		err = err ?: aj_add_u64(o, "failed", st->failed);
 		err = err ?: aj_add_u64(o, "handshakes_ok", st->hs_ok);
 		err = err ?: aj_add_u64(o, "handshakes_failed", st->hs_failed);
 		err = err ?: add_rc_counts(o, "handshakes_failed_by_rc",

@@ -466,6 +466,7 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 
 	hop_ports_init(e);
 	nofile_raise();
+	engine_limits_init(e, cfg->max_conns);
 	e->threads = calloc(e->nthreads, sizeof(*e->threads));
 	if (!e->threads) {
 		e->nthreads = 0;
@@ -852,7 +853,7 @@ void engine_stats(struct engine *e, struct engine_stats *out)
 	unsigned i, k;
 
 	memset(out, 0, sizeof(*out));
-	out->accepted = atomic_load(&e->n_accepted);
+	engine_limit_stats(e, out);
 	for (i = 0; i < e->nthreads; i++) {
 		struct engine_counters *c = &e->threads[i].ctr;
 

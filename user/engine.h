@@ -37,6 +37,8 @@ struct engine_cfg {
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */
+	unsigned max_conns;		/* concurrent protected connections; 0 =
+					 * engine_limits_default() */
 };
 
 /* Create the engine and its listening sockets (not yet serving).
@@ -122,8 +124,20 @@ int engine_conn_trace(struct engine *e, uint64_t conn_id, unsigned level,
 int engine_env_cfg(struct engine *e, uint64_t generation, int env_index,
 		   struct attls_env_cfg *out);
 
-/* The engine's connection counters, summed over its threads. */
+/*
+ * What the engine carries and what happened to its connections, at its
+ * limits included (attlsctl status): counters summed over its threads.
+ */
 struct engine_stats {
+	uint64_t max_conns;		/* global limit */
+	uint64_t live_conns;		/* open protected connections */
+	uint64_t bufsize;		/* relay buffer per direction, bytes */
+	uint64_t no_steer;		/* RC 5103 */
+	uint64_t failed;		/* ended with a non-zero RC */
+	uint64_t refused_global;	/* RC 5131: global limit reached */
+	uint64_t refused_rule;		/* RC 5132: MaxConnections reached */
+	uint64_t handshake_timeouts;	/* RC 5101 */
+	uint64_t idle_timeouts;		/* RC 5133 */
 	uint64_t accepted;		/* connections taken by the engine */
 	uint64_t mapped;		/* ... that were given their rule */
 	uint64_t refused;		/* ... that were not (no steering entry,
@@ -160,6 +174,14 @@ struct engine_appctl_req {
  */
 int engine_appctl_submit(struct engine *e, const struct engine_appctl_req *r,
 			 int reply_fd);
+
+/*
+ * The default global connection limit for relay buffers of `bufsize`:
+ * the smaller of what RLIMIT_NOFILE allows (two descriptors per
+ * connection, a reserve kept) and what a quarter of physical memory
+ * holds; both are returned too.
+ */
+unsigned engine_limits_default(size_t bufsize, unsigned *by_fd, unsigned *by_mem);
 
 void engine_destroy(struct engine *e);
 

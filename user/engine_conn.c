@@ -120,6 +120,9 @@ struct conn {
 	uint64_t bytes_in;		/* cleartext from the partner */
 	uint64_t bytes_out;		/* cleartext to the partner */
 	struct zert_tls *tls;		/* with zERT, after the handshake */
+	struct rule_slot *slot;		/* MaxConnections counter, or NULL */
+	uint64_t idle_ns;		/* IdleTimeout of the rule; 0 = none */
+	uint64_t active_ns;		/* monotonic: last byte moved (with idle_ns) */
 	int hs_want;			/* SSL_ERROR_WANT_* of the last */
 	int rd_want;			/* handshake / SSL_read / SSL_write */
 	int wr_want;			/* or SSL_shutdown call, or 0 */
@@ -159,6 +162,7 @@ struct conn {
 	size_t xfer_left;		/* a2w bytes still for the old mode */
 	conn_tls_cb tls_cb;		/* pending start/stop completion */
 	void *tls_arg;
+	unsigned admitted:1;		/* counted by engine_limit_admit() */
 	int fail_rc;			/* set by a callback: conn_set_fail() */
 	char fail_cause[192];
 	char peer_user[33];		/* SAFCheck: the client's local user */
@@ -455,6 +459,10 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	rbuf_free(&c->w2a);
 	free(c->tls);
 	c->tls = NULL;
+	if (c->admitted)
+		engine_limit_release(e, c->slot);
+	c->admitted = 0;
+	c->slot = NULL;
 	engine_gen_put(e, c->gen);
 	c->gen = NULL;
 	c->act = NULL;
@@ -652,6 +660,83 @@ static void conn_established(struct conn *c)
 	conn_zert_fill(c, z);
 	zert_engine_init(e->zert, z);
 	free(z);
+}
+
+/* ---- limits (engine_limits.c) ---------------------------------------- */
+
+/*
+ * The global limit and the rule's MaxConnections: a connection over
+ * either is reset before a byte is relayed (never passed in cleartext),
+ * logged and counted.  0, or -1 after closing it.
+ */
+static int conn_admit(struct conn *c)
+{
+	unsigned limit = 0;
+	int rc;
+
+	rc = engine_limit_admit(c->t, c->gen, c->rule_id, &c->slot, &limit);
+	if (rc == ATTLS_RC_OK) {
+		c->admitted = 1;
+		return 0;
+	}
+	if (rc == ATTLS_RC_CONN_LIMIT)
+		conn_err(c, rc, "Connection Init", "the engine already carries "
+			 "%u protected connections, its limit; connection reset "
+			 "(fix: raise attlsd --max-connections)", limit);
+	else
+		conn_err(c, rc, "Connection Init", "rule %s already carries "
+			 "MaxConnections %u connections; connection reset (fix: "
+			 "raise MaxConnections in its advanced parms)",
+			 c->act->rule_name, limit);
+	conn_close(c, 1, 1, rc);
+	return -1;
+}
+
+/* IdleTimeout: from the end of the handshake, each byte moved restarts it. */
+static void conn_idle_arm(struct conn *c)
+{
+	if (!c->act || !c->act->idle_timeout)
+		return;
+	c->idle_ns = (uint64_t)c->act->idle_timeout * 1000000000ull;
+	c->active_ns = engine_now_ns();
+	conn_timed_add(c, c->active_ns + c->idle_ns);
+}
+
+/*
+ * An idle connection whose IdleTimeout expired: close_notify to the
+ * partner, then both sides closed in order (FIN).  If data is still
+ * queued (a side that stopped reading), an orderly close would pass a
+ * truncated stream off as complete: both sides are reset instead.
+ */
+static void conn_idle_check(struct conn *c, uint64_t now)
+{
+	int wq = 0, hq = 0;
+
+	if (now - c->active_ns < c->idle_ns)
+		return;
+	engine_tstat_inc(&c->t->lim.idle_closed);
+	if (c->hop_up && ioctl(c->hop_fd, SIOCOUTQ, &hq))
+		hq = 0;
+	if (ioctl(c->wire_fd, SIOCOUTQ, &wq))
+		wq = 0;
+	if (c->a2w.len || c->w2a.len || wq > 0 || hq > 0) {
+		conn_err(c, ATTLS_RC_IDLE_TIMEOUT, "Connection Close",
+			 "no data moved for IdleTimeout %u s while %zu bytes "
+			 "waited for a side that does not read; both sides reset",
+			 c->act->idle_timeout, c->a2w.len + c->w2a.len +
+			 (size_t)wq + (size_t)hq);
+		conn_close(c, 1, 1, ATTLS_RC_IDLE_TIMEOUT);
+		return;
+	}
+	conn_event_log(c, ATTLS_RC_IDLE_TIMEOUT, "Connection Close",
+		       "no data moved for IdleTimeout %u s; close_notify sent, "
+		       "both sides closed", c->act->idle_timeout);
+	if (!c->notify_sent) {
+		ERR_clear_error();
+		if (SSL_shutdown(c->ssl) < 0)
+			attls_ssl_drain(c->desc, "SSL_shutdown (IdleTimeout)");
+	}
+	conn_close(c, 0, 0, ATTLS_RC_IDLE_TIMEOUT);
 }
 
 /* ---- the four transfers ---------------------------------------------- */
@@ -871,6 +956,7 @@ static int conn_handshake(struct conn *c)
 		if (conn_sni_acked(c))
 			return 0;
 		conn_established(c);
+		conn_idle_arm(c);
 		conn_tls_notify(c, ATTLS_RC_OK);
 		return 1;
 	}
@@ -1346,7 +1432,7 @@ static void conn_to_clear(struct conn *c)
 
 static void conn_pump(struct conn *c)
 {
-	int progress;
+	int progress, moved = 0;
 
 	do {
 		progress = 0;
@@ -1376,7 +1462,10 @@ static void conn_pump(struct conn *c)
 			conn_close(c, 0, 0, ATTLS_RC_OK);
 			return;
 		}
+		moved |= progress;
 	} while (progress);
+	if (moved && c->idle_ns)
+		c->active_ns = engine_now_ns();
 	rbuf_release(&c->a2w);
 	rbuf_release(&c->w2a);
 }
@@ -1485,6 +1574,13 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 			conn_truncated(c, now);
 			continue;
 		}
+		/* Secure (not in an application-controlled switch): only the
+		 * IdleTimeout deadline is left. */
+		if (c->hs_done && !c->clear && !c->stopping) {
+			if (c->idle_ns)
+				conn_idle_check(c, now);
+			continue;
+		}
 		if (now < c->deadline_ns)
 			continue;
 		if (c->wire_connecting) {
@@ -1504,6 +1600,7 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 			continue;
 		if (c->hs_done)
 			continue;
+		engine_tstat_inc(&t->lim.hs_timeout);
 		conn_err(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Initial Handshake",
 			 "no complete handshake within HandshakeTimeout %u s "
 			 "(fix: check the partner, or raise HandshakeTimeout in "
@@ -1526,7 +1623,8 @@ void conn_abort_all(struct engine_thread *t, int rc)
 		n++;
 	}
 	if (n)
-		log_info("engine thread %u: %u connection(s) reset", t->idx, n);
+		log_warnx("engine thread %u: %u live connection(s) reset (RC %d %s)",
+			  t->idx, n, rc, attls_rc_text(rc));
 }
 
 /*
@@ -1897,6 +1995,8 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 	}
 	c->env = &g->envs[c->act->env_index];
 	c->tls_client = c->env->role == ATTLS_ROLE_CLIENT;
+	if (conn_admit(c))
+		return NULL;
 	ctr_inc(&t->ctr.mapped);
 	if (trace_on(&c->tr, ATTLS_TRACE_INFO))
 		trace_info(&c->tr, "ATTLS1281I TTLS Map %s TYPE: %s STATUS: Enabled "

@@ -131,6 +131,8 @@ struct engine_env {
 	char fail_msg[2048];	/* what env_log() said then */
 };
 
+struct rule_slot;
+
 /* One installed policy: what connections steered with `generation` use. */
 struct engine_gen {
 	LIST_ENTRY(engine_gen) link;
@@ -145,6 +147,20 @@ struct engine_gen {
 						 * when no environment uses it */
 	unsigned refs;		/* connections using it; engine.pol_lock */
 	uint64_t retired_ns;	/* monotonic; 0 while it is the newest */
+	struct rule_slot **slots;	/* [nactions]: live-connection counter of
+					 * each rule with MaxConnections, else
+					 * NULL (engine_limits.c) */
+};
+
+/*
+ * Limit counters of one engine thread: written only by that thread
+ * (engine_tstat_inc(), no read-modify-write), read by engine_stats().
+ */
+struct engine_tstats {
+	_Atomic uint64_t refused_global;	/* RC 5131 */
+	_Atomic uint64_t refused_rule;		/* RC 5132 */
+	_Atomic uint64_t hs_timeout;		/* RC 5101 */
+	_Atomic uint64_t idle_closed;		/* RC 5133 */
 };
 
 struct user_cache_ent {
@@ -212,6 +228,7 @@ struct engine_thread {
 	 * posted by attlsd's appctl thread, then wakefd. */
 	pthread_mutex_t ac_lock;
 	STAILQ_HEAD(, appctl_slot) ac_queue;
+	struct engine_tstats lim;	/* engine_limits.c */
 };
 
 struct engine {
@@ -240,6 +257,9 @@ struct engine {
 	atomic_uint_fast64_t n_accepted;
 	atomic_uint_fast64_t n_no_steer;
 	atomic_uint_fast64_t n_failed;
+
+	unsigned max_conns;		/* global limit (engine_limits.c) */
+	atomic_uint live_conns;		/* admitted, not yet closed */
 };
 
 /* engine.c */
@@ -302,6 +322,36 @@ void engine_tomb_free(struct engine_thread *t);
 void engine_steer_gc(struct engine *e);
 /* Free the last sweep's snapshot. */
 void engine_steer_gc_free(struct engine *e);
+
+/* engine_limits.c */
+/* Count one event on a counter only the calling thread writes. */
+void engine_tstat_inc(_Atomic uint64_t *ctr);
+/*
+ * Set e->max_conns: max_conns, or 0 for the default (what RLIMIT_NOFILE
+ * and a quarter of physical memory allow, engine_limits_default()).
+ * After RLIMIT_NOFILE was raised and e->bufsize set.
+ */
+void engine_limits_init(struct engine *e, unsigned max_conns);
+/*
+ * Per-rule counters of generation g, shared with prev (the newest before
+ * it, may be NULL) for rules of the same name.  0 or -ENOMEM (call
+ * engine_limits_gen_free() then).
+ */
+int engine_limits_gen_init(struct engine_gen *g, const struct engine_gen *prev);
+/* Drop g's references to its per-rule counters (gen_free()). */
+void engine_limits_gen_free(struct engine_gen *g);
+/*
+ * Admit a new connection of rule rule_id of g: ATTLS_RC_OK with *slot set
+ * (give it back with engine_limit_release()), or ATTLS_RC_CONN_LIMIT /
+ * ATTLS_RC_RULE_CONN_LIMIT with *limit = the limit reached (counted).
+ */
+int engine_limit_admit(struct engine_thread *t, struct engine_gen *g,
+		       uint32_t rule_id, struct rule_slot **slot,
+		       unsigned *limit);
+/* A connection admitted with `slot` ended. */
+void engine_limit_release(struct engine *e, struct rule_slot *slot);
+/* The limits and the counters at them into st (part of engine_stats()). */
+void engine_limit_stats(struct engine *e, struct engine_stats *st);
 
 /* engine_conn.c */
 /* A freshly accepted wire socket and the peer address accept() gave:

@@ -651,6 +651,7 @@ static void gen_free(struct engine_gen *g)
 		pthread_mutex_destroy(&g->env[i].lock);
 	}
 	keyring_certmap_free(g->certmap);
+	engine_limits_gen_free(g);
 	free(g->env);
 	free(g->envs);
 	free(g->grp_ids);
@@ -970,6 +971,7 @@ int engine_install_policy(struct engine *e, const struct attls_map_image *img,
 		prev->refs++;
 	pthread_mutex_unlock(&e->pol_lock);
 	err = gen_build(e, g, prev);
+	err = err ?: engine_limits_gen_init(g, prev);
 	engine_gen_put(e, prev);
 	if (err)
 		goto free_gen;

@@ -60,6 +60,8 @@ static int rule_json(const struct attls_map_image *img, size_t id, size_t first,
 				a->env_index >= 0 && (size_t)a->env_index < img->nenvs ?
 				img->envs[a->env_index].name : NULL);
 	err = err ?: aj_add_u64(o, "trace", a->trace);
+	err = err ?: aj_add_u64(o, "max_connections", a->max_conns);
+	err = err ?: aj_add_u64(o, "idle_timeout", a->idle_timeout);
 	/* IpTimeCondition: outside its window a rule keeps no clause */
 	err = err ?: aj_add_bool(o, "in_effect", !a->time_inactive);
 	err = err ?: aj_add_bool(o, "time_condition", a->time.set != 0);

@@ -63,6 +63,11 @@ enum attls_rc {
 	ATTLS_RC_SNI			= 5121,	/* SNI name missing, unknown or not
 						 * acknowledged (ServerHandshakeSNI /
 						 * ClientHandshakeSNIMatch Required) */
+	/* Bounded resources (docs/security.md "Limits"); 5131 up, clear
+	 * of codes other work adds after 5121. */
+	ATTLS_RC_CONN_LIMIT		= 5131,	/* global connection limit reached */
+	ATTLS_RC_RULE_CONN_LIMIT	= 5132,	/* MaxConnections of the rule reached */
+	ATTLS_RC_IDLE_TIMEOUT		= 5133,	/* IdleTimeout expired */
 	/* Application control (ApplicationControlled On, libattls): 5141-5149. */
 	ATTLS_RC_APPCTL_HELD		= 5141,	/* partner sent TLS, application never
 						 * started TLS */

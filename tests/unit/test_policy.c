@@ -507,6 +507,75 @@ static void test_nested_inline(void)
 	free(diags);
 }
 
+/*
+ * attls extensions MaxConnections and IdleTimeout: per rule, connection
+ * advanced parms over the environment's, unset = 0 (no limit), never
+ * splitting the environment; bounds checked.
+ */
+static void test_rule_limits(void)
+{
+	static const char common[] =
+		"TTLSGroupAction g { TTLSEnabled On }\n"
+		"TTLSEnvironmentAction e\n{\n"
+		"  HandshakeRole Server\n"
+		"  TTLSKeyringParms { Keyring ME/RING }\n"
+		"  TTLSEnvironmentAdvancedParms { MaxConnections 100\n IdleTimeout 600 }\n"
+		"}\n"
+		"TTLSConnectionAction c\n{\n"
+		"  TTLSConnectionAdvancedParms { MaxConnections 2\n IdleTimeout 0 }\n"
+		"}\n";
+	struct attls_map_image img;
+	char text[2048], *diags;
+	int rc;
+
+	snprintf(text, sizeof(text),
+		 "TTLSRule a { LocalPortRange 1\n Direction Inbound\n"
+		 " TTLSGroupActionRef g\n TTLSEnvironmentActionRef e\n"
+		 " TTLSConnectionActionRef c }\n"
+		 "TTLSRule b { LocalPortRange 2\n Direction Inbound\n"
+		 " TTLSGroupActionRef g\n TTLSEnvironmentActionRef e }\n%s",
+		 common);
+	rc = build(text, &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	ASSERT_STREQ(diags, "", "no diagnostics");
+	if (ASSERT_EQ(img.nactions, 2, "two rules")) {
+		ASSERT_STREQ(img.actions[0].rule_name, "a", "rule a first");
+		ASSERT_EQ(img.actions[0].max_conns, 2, "connection over environment");
+		ASSERT_EQ(img.actions[0].idle_timeout, 0, "an explicit 0 overrides too");
+		ASSERT_EQ(img.actions[1].max_conns, 100, "environment value");
+		ASSERT_EQ(img.actions[1].idle_timeout, 600, "environment value");
+		ASSERT_EQ(img.nenvs, 1, "limits do not split the environment");
+	}
+	attls_map_image_free(&img);
+	free(diags);
+
+	rc = build("TTLSRule a { LocalPortRange 1\n Direction Inbound\n"
+		   " TTLSGroupActionRef g\n TTLSEnvironmentActionRef e }\n"
+		   "TTLSGroupAction g { TTLSEnabled On }\n"
+		   "TTLSEnvironmentAction e { HandshakeRole Server\n"
+		   " TTLSKeyringParms { Keyring ME/RING } }\n", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	if (ASSERT_EQ(img.nactions, 1, "one rule")) {
+		ASSERT_EQ(img.actions[0].max_conns, 0, "no per-rule limit by default");
+		ASSERT_EQ(img.actions[0].idle_timeout, 0, "no idle timeout by default");
+		ASSERT_EQ(img.envs[0].handshake_timeout, 10, "HandshakeTimeout 10 s default");
+	}
+	attls_map_image_free(&img);
+	free(diags);
+
+	rc = build("TTLSRule a { LocalPortRange 1\n Direction Inbound\n"
+		   " TTLSGroupActionRef g\n TTLSEnvironmentActionRef e }\n"
+		   "TTLSGroupAction g { TTLSEnabled On }\n"
+		   "TTLSEnvironmentAction e { HandshakeRole Server\n"
+		   " TTLSKeyringParms { Keyring ME/RING }\n"
+		   " TTLSEnvironmentAdvancedParms { MaxConnections 10000001 } }\n",
+		   &img, &diags);
+	ASSERT_TRUE(rc != 0, "MaxConnections out of range is an error");
+	ASSERT_TRUE(strstr(diags, "out of range 0-10000000") != NULL, diags);
+	attls_map_image_free(&img);
+	free(diags);
+}
+
 /* One policy per error class: exact text, line and column. */
 static void test_parse_errors(void)
 {
@@ -1430,6 +1499,7 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_demo_policy),
 		UNIT_TEST(test_case_and_comments),
 		UNIT_TEST(test_nested_inline),
+		UNIT_TEST(test_rule_limits),
 		UNIT_TEST(test_parse_errors),
 		UNIT_TEST(test_condition_errors),
 		UNIT_TEST(test_resync_reports_all),
