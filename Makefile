@@ -4,7 +4,8 @@
 #   make            build bpf object, skeleton, attlsd, attlsctl
 #   make deps       apt-get install what is missing (build + tests)
 #   make demo       the README demo (installs deps itself)
-#   make check      unit + integration tests + a bounded fuzzing run
+#   make check      unit + integration tests, the integration tests again
+#                   under ASan+UBSan (make asan-check), bounded fuzzing
 #                   (installs deps itself)
 #   make vmlinux    regenerate vmlinux/vmlinux.h from $(VMLINUX_BTF)
 
@@ -122,7 +123,7 @@ deps:
 check:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration fuzz-check
+	$(Q)$(MAKE) --no-print-directory unit integration asan-check fuzz-check
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
@@ -246,4 +247,32 @@ zert-bench: all $(CONNLOAD)
 	$(Q)$(PYTHON) tests/zert_bench.py --build $(OUTPUT)
 
 .PHONY: fuzz-observe zert-bench
+# ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# Sanitizers (issue 9): attlsd and attlsctl built with ASan+UBSan into
+# $(ASAN_OUTPUT), and both integration suites run against them.  A
+# sanitizer report anywhere (errors, UBSan, leaks at clean exit) fails.
+# Self-contained: nothing above depends on it; `make check` runs it.
+#   make asan          build $(ASAN_OUTPUT)/attlsd, attlsctl
+#   make asan-check    that build, then the integration suites --sanitize
+#                      (ASAN_TESTS='-k NAME ...' narrows them)
+# ---------------------------------------------------------------------------
+ASAN_OUTPUT ?= .output-asan
+ASAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+ASAN_TESTS  ?=
+
+asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(ASAN_OUTPUT) \
+		CFLAGS="$(ASAN_CFLAGS)" all
+
+asan-check: asan
+	$(Q)for t in tests/integration.py tests/integration_zert.py; do \
+	  $(PYTHON) $$t --build $(ASAN_OUTPUT) --sanitize $(ASAN_TESTS); rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "$$t (ASan) SKIPPED (see above)"; \
+	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done
+
+.PHONY: asan asan-check
 # ---------------------------------------------------------------------------
