@@ -180,6 +180,8 @@ fuzz: $(FUZZ_BIN) | $(FUZZ_DIR)/corpus
 fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
 	$(Q)$(OUTPUT)/tests/test_malformed
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-ctl CTL_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-observe OBS_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
 
 .PHONY: fuzz fuzz-check
 
@@ -275,4 +277,35 @@ asan-check: asan
 	done
 
 .PHONY: asan asan-check
+# ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# The control socket's request syntax (issue 9; user/ctl_proto.c,
+# tests/fuzz/fuzz_ctl.c, tests/unit/test_ctl_proto.c).
+#   make fuzz-ctl [CTL_FUZZ_SECONDS=60]   libFuzzer with ASan+UBSan on the
+#                 committed seeds (tests/fuzz/corpus-ctl, which also holds
+#                 the regression inputs)
+# fuzz-check runs it, and fuzz-observe, for FUZZ_CHECK_OTHER_SECONDS each.
+# ---------------------------------------------------------------------------
+$(OUTPUT)/tests/test_ctl_proto: $(OUTPUT)/user/ctl_proto.o
+
+CTL_FUZZ_SECONDS ?= 60
+FUZZ_CHECK_OTHER_SECONDS ?= 10
+CTL_FUZZ_DIR     := $(OUTPUT)/fuzz-ctl
+CTL_FUZZ_BIN     := $(CTL_FUZZ_DIR)/fuzz_ctl
+
+$(CTL_FUZZ_DIR) $(CTL_FUZZ_DIR)/corpus:
+	$(Q)mkdir -p $@
+
+$(CTL_FUZZ_BIN): tests/fuzz/fuzz_ctl.c user/ctl_proto.c user/ctl_proto.h Makefile | $(CTL_FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_ctl.c user/ctl_proto.c -ljson-c -o $@
+
+fuzz-ctl: $(CTL_FUZZ_BIN) | $(CTL_FUZZ_DIR)/corpus
+	$(Q)$(CTL_FUZZ_BIN) -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
+		-dict=tests/fuzz/ctl.dict -artifact_prefix=$(CTL_FUZZ_DIR)/ \
+		-max_total_time=$(CTL_FUZZ_SECONDS) \
+		$(CTL_FUZZ_DIR)/corpus tests/fuzz/corpus-ctl
+
+.PHONY: fuzz-ctl
 # ---------------------------------------------------------------------------

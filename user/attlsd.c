@@ -24,6 +24,7 @@
 #include "aj.h"
 #include "conn_json.h"
 #include "ctl.h"
+#include "ctl_proto.h"
 #include "engine.h"
 #include "keyring.h"
 #include "loader.h"
@@ -298,14 +299,14 @@ static int ctl_policy(void *arg, struct json_object *req,
 		      struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *jrule, *jfmt;
-	const char *rule = NULL;
+	const char *rule, *fmt;
 	int err;
 
-	if (json_object_object_get_ex(req, "rule", &jrule))
-		rule = json_object_get_string(jrule);
-	if (json_object_object_get_ex(req, "format", &jfmt) &&
-	    !strcmp(json_object_get_string(jfmt), "text") && !rule) {
+	if (ctl_arg_str(req, "rule", &rule) || ctl_arg_str(req, "format", &fmt)) {
+		*errmsg = "\"rule\" and \"format\" must be strings";
+		return -EINVAL;
+	}
+	if (fmt && !strcmp(fmt, "text") && !rule) {
 		char *text = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&text, &len);
@@ -353,14 +354,16 @@ static int ctl_conn(void *arg, struct json_object *req,
 		    struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *arr, *jid;
+	struct json_object *arr;
 	struct zert_conn *conns = NULL;
-	const char *want = NULL;
+	const char *want;
 	size_t n = 0, i;
 	int err;
 
-	if (json_object_object_get_ex(req, "id", &jid))
-		want = json_object_get_string(jid);
+	if (ctl_arg_str(req, "id", &want)) {
+		*errmsg = "\"id\" must be a string (a CONNID)";
+		return -EINVAL;
+	}
 	err = engine_conn_list(d->engine, &conns, &n);
 	if (err) {
 		*errmsg = "the engine did not answer";
@@ -392,16 +395,14 @@ static int ctl_keyring(void *arg, struct json_object *req,
 		       struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *jring;
+	const char *ring;
 	int err;
 
-	if (!json_object_object_get_ex(req, "ring", &jring) ||
-	    !json_object_get_string(jring)) {
+	if (ctl_arg_str(req, "ring", &ring) || !ring) {
 		*errmsg = "give a key ring: OWNER/RING";
 		return -EINVAL;
 	}
-	err = keyring_list_json(d->keyring_root, json_object_get_string(jring),
-				reply);
+	err = keyring_list_json(d->keyring_root, ring, reply);
 	if (err)
 		*errmsg = "the key ring cannot be listed (see \"error\")";
 	return err;
