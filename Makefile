@@ -107,8 +107,10 @@ unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
+INTEGRATION_SUITES := tests/integration.py tests/integration_zert.py \
+	tests/integration_af.py
 integration: all
-	$(Q)for t in tests/integration.py tests/integration_zert.py; do \
+	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
@@ -270,7 +272,7 @@ asan:
 		CFLAGS="$(ASAN_CFLAGS)" all
 
 asan-check: asan
-	$(Q)for t in tests/integration.py tests/integration_zert.py; do \
+	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(ASAN_OUTPUT) --sanitize $(ASAN_TESTS); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t (ASan) SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
