@@ -73,9 +73,10 @@ TTLSGroupAction               grpOn
 TTLSEnvironmentAction         envSrv
 {{
   HandshakeRole               Server
+  EnvironmentUserInstance     {inst}
   TTLSKeyringParms
   {{
-    Keyring                   test/ring
+    Keyring                   {ring}
   }}
 }}
 TTLSEnvironmentAction         envCli
@@ -124,8 +125,8 @@ class AfEnv(it.Env):
         run(self.ns(["sysctl", "-q", "-w", "net.ipv4.tcp_fastopen=0x607"]), check_rc=True)
         self.make_certs()
         self.policy = self.path("af.policy")
-        with open(self.policy, "w") as f:
-            f.write(POLICY.format(p_lo=P_DUAL, p_hi=P_MPTCP, p_out=P_OUT))
+        self.instance = 0
+        self.write_af_policy()
         self.start_attlsd()
         self.start_app(P_DUAL)
         self.start_app(P_V6ONLY, ["--v6only"])
@@ -143,6 +144,19 @@ class AfEnv(it.Env):
                                 "--log", self.tlslog, "--ready", ready]),
                        log=self.path("tlssrv.log"))
         self.wait_ready(p, ready, "tlssrv.py")
+
+    def write_af_policy(self):
+        with open(self.policy + ".new", "w") as f:
+            f.write(POLICY.format(p_lo=P_DUAL, p_hi=P_MPTCP, p_out=P_OUT,
+                                  inst=self.instance,
+                                  ring=getattr(self, "ring", "test/ring")))
+        os.rename(self.policy + ".new", self.policy)
+
+    def bump_instance(self):
+        """A new EnvironmentUserInstance for envSrv: the next reload
+        rebuilds it, reading its key ring again."""
+        self.instance += 1
+        self.write_af_policy()
 
     def wait_ready(self, p, ready, what, need=True):
         deadline = time.monotonic() + 15
@@ -413,6 +427,26 @@ def test_tfo_inbound(env):
               % (rec["peername"], res["sockname"]))
 
 
+def test_mptcp_listener_before_attlsd(env):
+    """An MPTCP listener that exists before attlsd starts is adopted like
+    a TCP one: after a restart its port is TLS, never cleartext."""
+    if not env.mptcp:
+        raise Skip("MPTCP sockets not available")
+    env.stop_attlsd()
+    env.start_attlsd()
+    for host, bind in ((ADDR, CLIENT_ADDR), (V6, V6_CLIENT)):
+        secret = secret_of("mptcpearly")
+        plain = env.app_client(host, P_MPTCP, secret, ["--bind", bind], timeout=4)
+        time.sleep(0.3)
+        check(secret not in plain["data"] and not env.app_saw(secret),
+              "MPTCP listener [%s]:%d after an attlsd restart SERVED CLEARTEXT: %r"
+              % (host, P_MPTCP, plain))
+        secret = secret_of("mptcpearlytls")
+        res = env.tls_client(host, P_MPTCP, secret, bind=bind)
+        check(res["ok"] and secret in res["data"], "TLS to the adopted MPTCP "
+              "listener [%s]:%d: %r" % (host, P_MPTCP, res))
+
+
 def _outbound(env, host, tag, extra=(), check_peer=True):
     secret = secret_of(tag)
     with Capture(env, tag) as cap:
@@ -503,6 +537,7 @@ TESTS = [
     test_out_v4mapped,
     test_tfo_outbound,
     test_mptcp,
+    test_mptcp_listener_before_attlsd,
 ]
 
 
