@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "conn_json.h"
 #include "ctl.h"
 #include "ctl_proto.h"
+#include "privdrop.h"
 #include "engine.h"
 #include "keyring.h"
 #include "loader.h"
@@ -54,6 +56,8 @@ struct attlsd {
 	int stop_block;			/* --stop-mode block */
 	const char *permit[ATTLSD_MAX_CGROUPS];
 	unsigned npermit;
+	const char *ctl_group;		/* --ctl-group: may read the control socket */
+	gid_t ctl_gid;
 
 	struct dp *dp;
 	struct engine *engine;
@@ -95,6 +99,9 @@ ZERT_USAGE
 "                         cgroups are cleartext again) or block (stay attached\n"
 "                         with no policy: no TCP for the cgroups but --permit\n"
 "                         jobs, until attlsd runs again)\n"
+"      --ctl-group NAME   members of group NAME may use the control socket\n"
+"                         for what changes nothing (status, policy, conn, ...;\n"
+"                         default: root only)\n"
 "      --guard            attach to the cgroups with no policy (as stop-mode\n"
 "                         block leaves them) and exit: for boot, before the\n"
 "                         protected services start\n"
@@ -599,6 +606,25 @@ static int guard(struct attlsd *d)
 	return 0;
 }
 
+/*
+ * Everything that needs privilege is done (programs loaded and attached,
+ * listeners adopted, pins and sockets made): keep only what a reload
+ * needs.  A failure leaves attlsd more privileged than it should be, not
+ * less safe for the traffic: say so loudly and go on.
+ */
+static void drop_privileges(void)
+{
+	int err = privdrop_daemon();
+
+	if (err)
+		log_warnx("cannot drop capabilities (%s): attlsd keeps all it "
+			  "started with", strerror(-err));
+	else
+		log_info("capabilities dropped: effective set now %#llx "
+			 "(CAP_DAC_READ_SEARCH: reload reads key rings)",
+			 privdrop_effective());
+}
+
 static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 {
 	struct engine_cfg ecfg = {};
@@ -704,7 +730,13 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		if (err)
 			return err;
 		ctl_set_streams(d->ctl, ctl_streams);
+		if (d->ctl_group) {
+			err = ctl_set_group(d->ctl, d->ctl_gid);
+			if (err)
+				return err;
+		}
 	}
+	drop_privileges();
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -838,6 +870,7 @@ int main(int argc, char **argv)
 		{ "guard",        no_argument,       NULL, 'G' },
 		{ "stop-mode",    required_argument, NULL, 'S' },
 		{ "permit",       required_argument, NULL, 'p' },
+		{ "ctl-group",    required_argument, NULL, 'g' },
 		{ "help",         no_argument,       NULL, 'h' },
 		ZERT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -911,6 +944,18 @@ int main(int argc, char **argv)
 			}
 			d.permit[d.npermit++] = optarg;
 			break;
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+
+			if (!gr) {
+				fprintf(stderr, "attlsd: --ctl-group %s: no such group\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			d.ctl_group = optarg;
+			d.ctl_gid = gr->gr_gid;
+			break;
+		}
 		case 'n':
 			d.check_only = 1;
 			break;

@@ -25,6 +25,8 @@
 
 struct ctl {
 	int fd;
+	gid_t group;		/* ctl_set_group(): may use the socket too */
+	int has_group;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct ctl_cmd *cmds;
 	const struct ctl_stream_cmd *streams;
@@ -79,6 +81,56 @@ free_c:
 int ctl_fd(const struct ctl *c)
 {
 	return c->fd;
+}
+
+int ctl_set_group(struct ctl *c, gid_t gid)
+{
+	if (chown(c->path, 0, gid) || chmod(c->path, 0660)) {
+		int err = -errno;
+
+		log_warn("control socket %s: group %u", c->path, (unsigned)gid);
+		return err;
+	}
+	c->group = gid;
+	c->has_group = 1;
+	return 0;
+}
+
+/* Is `gid` the peer's group or one of its supplementary groups? */
+static int peer_in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	size_t i, n;
+	int found = 0;
+
+	if (cred->gid == gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE)
+			return 0;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			free(groups);
+			return 0;
+		}
+	}
+	n = len / sizeof(gid_t);
+	for (i = 0; i < n && !found; i++)
+		found = groups[i] == gid;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
+/*
+ * May this peer use the control socket at all?  Root, and with
+ * --ctl-group the group's members; the file mode already says so, this
+ * holds even if someone loosens it.
+ */
+static int peer_allowed(const struct ctl *c, int fd, const struct ucred *cred)
+{
+	return cred->uid == 0 || (c->has_group && peer_in_group(fd, cred, c->group));
 }
 
 /*
@@ -210,6 +262,13 @@ void ctl_serve(struct ctl *c)
 		goto close_fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
 		reply_error(fd, -errno, "cannot identify the caller");
+		goto free_buf;
+	}
+	if (!peer_allowed(c, fd, &cred)) {
+		reply_error(fd, -EACCES, "permission denied: only root or the "
+			    "--ctl-group group may use attlsd's control socket");
+		log_warnx("control: refused uid %u gid %u (pid %d): not root nor "
+			  "in the control group", cred.uid, cred.gid, cred.pid);
 		goto free_buf;
 	}
 	len = read_request(fd, buf, CTL_MAX_REQ + 1);
