@@ -256,12 +256,35 @@ def test_key_readable_by_others(env):
     _serves(env, "keyfixed")
 
 
+def test_secrets_not_in_logs(env):
+    """Private keys and key ring passwords appear in no log or record
+    attlsd wrote (its log, the zERT files), after every test above has
+    made it load, reload and refuse key rings."""
+    secrets = []
+    with open(env.srv_key) as f:
+        secrets += [l.strip() for l in f if l.strip() and not l.startswith("-----")]
+    sth = env.path("keyrings", "test", "client", "ring.sth")
+    with open(sth) as f:
+        secrets.append(f.read().strip())
+    check(secrets, "no secrets to look for")
+    files = [env.attlsd_log] + [os.path.join(env.zert_dir, n)
+                                for n in os.listdir(env.zert_dir)]
+    for path in files:
+        with open(path, errors="replace") as f:
+            text = f.read()
+        for sec in secrets:
+            check(len(sec) >= 8 and sec not in text,
+                  "a secret (%s...) is in %s" % (sec[:6], path))
+        check("PRIVATE KEY" not in text, "a private key is in %s" % path)
+
+
 TESTS = [
     test_capabilities_dropped,
     test_ctl_socket_root_only,
     test_ctl_group,
     test_ctl_hostile_requests,
     test_key_readable_by_others,
+    test_secrets_not_in_logs,
 ]
 
 
