@@ -630,7 +630,10 @@ class Env:
                 info("removing stale %s/%s" % (tmp, n))
                 shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
 
-    def setup(self):
+    def setup_common(self):
+        """What every suite's environment has: the temp dir with the
+        servers' log and the zERT dir, bpffs, the cgroup, the netns with lo
+        up and ADDR, CLIENT_ADDR on it."""
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
         self.srvlog = self.path("servers.ndjson")
@@ -654,6 +657,8 @@ class Env:
         for a in (ADDR, CLIENT_ADDR):
             run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
 
+    def setup(self):
+        self.setup_common()
         self.make_certs()
         self.policy = self.path("test.policy")
         self.write_policy(prio_clear=200)

@@ -13,16 +13,14 @@ Output and exit codes as tests/integration.py.
 """
 import json
 import os
-import socket
 import stat
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
 import integration_af as af                                # noqa: E402
-from integration import ADDR, CLIENT_ADDR, Skip, check, run  # noqa: E402
+from integration import ADDR, CLIENT_ADDR, check, run  # noqa: E402
 
 CAP_DAC_READ_SEARCH = 2
 CTL_GROUP = "nogroup"       # nobody's group on Debian: exists everywhere

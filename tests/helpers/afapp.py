@@ -86,6 +86,16 @@ def server(args):
                          daemon=True).start()
 
 
+def first_flight(args, s, data):
+    """Connect and send `data`: in the SYN with --tfo."""
+    if args.tfo:
+        sent = s.sendto(data, socket.MSG_FASTOPEN, (args.host, args.port))
+        s.sendall(data[sent:])
+    else:
+        s.connect((args.host, args.port))
+        s.sendall(data)
+
+
 def tls_client(args, s, out, got):
     """TLS over an SSLObject pumped by hand, so the ClientHello can ride in
     the SYN (sendto(MSG_FASTOPEN) before the socket is connected, which
@@ -103,13 +113,7 @@ def tls_client(args, s, out, got):
             return b""
 
     step(obj.do_handshake)
-    hello = outg.read()
-    if args.tfo:
-        sent = s.sendto(hello, socket.MSG_FASTOPEN, (args.host, args.port))
-        s.sendall(hello[sent:])
-    else:
-        s.connect((args.host, args.port))
-        s.sendall(hello)
+    first_flight(args, s, outg.read())
     payload, done = args.send.encode(), False
     while True:
         if not done:
@@ -170,12 +174,7 @@ def plain_client(args, s, out, got):
         # and it would fail with EAGAIN)
         s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1)
         s.settimeout(None)
-    if args.tfo:
-        sent = s.sendto(payload, socket.MSG_FASTOPEN, (args.host, args.port))
-        s.sendall(payload[sent:])
-    else:
-        s.connect((args.host, args.port))
-        s.sendall(payload)
+    first_flight(args, s, payload)
     out["peername"] = name(s.getpeername())
     out["sockname"] = name(s.getsockname())
     s.settimeout(args.timeout)
