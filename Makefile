@@ -103,12 +103,14 @@ $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o 
 $(OUTPUT)/tests/test_keyring: $(OUTPUT)/user/keyring.o $(OUTPUT)/user/tlsinfo.o \
 	$(OUTPUT)/user/rc.o $(OUTPUT)/user/aj.o
 
+$(OUTPUT)/tests/test_trace: $(OUTPUT)/user/trace.o $(OUTPUT)/user/rc.o
+
 unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 INTEGRATION_SUITES := tests/integration.py tests/integration_zert.py \
-	tests/integration_af.py tests/integration_priv.py
+	tests/integration_diag.py tests/integration_af.py tests/integration_priv.py
 integration: all
 	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \

@@ -99,12 +99,11 @@ class AfEnv(it.Env):
     servers."""
 
     def setup(self):
-        self.setup_common()
+        self.setup_base()
         for a in (V6, V6_CLIENT):
             run(self.ns(["ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad"]),
                 check_rc=True)
         run(self.ns(["sysctl", "-q", "-w", "net.ipv4.tcp_fastopen=0x607"]), check_rc=True)
-        self.make_certs()
         self.policy = self.path("af.policy")
         self.instance = 0
         self.write_af_policy()

@@ -186,8 +186,7 @@ class ZertEnv(it.Env):
         return super().ns(cmd)
 
     def setup(self):
-        self.setup_common()
-        self.make_certs()
+        self.setup_base()
         self.ring = self.path("keyrings", "test", "ring")
         self.cert = os.path.join(self.ring, "default.pem")
         self.key = os.path.join(self.ring, "default.key")

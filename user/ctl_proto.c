@@ -83,3 +83,15 @@ int ctl_arg_str(struct json_object *req, const char *key, const char **val)
 	*val = s;
 	return 0;
 }
+
+int ctl_arg_int(struct json_object *req, const char *key, int64_t *val)
+{
+	struct json_object *j;
+
+	if (!json_object_object_get_ex(req, key, &j))
+		return -ENOENT;
+	if (!json_object_is_type(j, json_type_int))
+		return -EINVAL;
+	*val = json_object_get_int64(j);
+	return 0;
+}

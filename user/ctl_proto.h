@@ -13,6 +13,7 @@
 #define ATTLS_CTL_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -35,5 +36,11 @@ int ctl_request_parse(const char *buf, size_t len, struct json_object **req,
  * JSON string (null, number, object, ...) or holds a NUL character.
  */
 int ctl_arg_str(struct json_object *req, const char *key, const char **val);
+
+/*
+ * The integer argument `key`: 0 with *val, -ENOENT when absent, -EINVAL
+ * when it is not a JSON integer (a string, a float, null, ...).
+ */
+int ctl_arg_int(struct json_object *req, const char *key, int64_t *val);
 
 #endif /* ATTLS_CTL_PROTO_H */

@@ -20,16 +20,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The arguments attlsd's commands read (user/attlsd.c). */
-static const char *const args[] = { "rule", "format", "id", "ring" };
+static const char *const args[] = { "rule", "format", "id", "ring", "level" };
 
 static void check_args(struct json_object *req)
 {
 	const char *v;
+	int64_t n;
 	size_t i;
 
-	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
 		if (!ctl_arg_str(req, args[i], &v) && v && strlen(v) > CTL_MAX_REQ)
 			abort();
+		if (!ctl_arg_int(req, args[i], &n) && !json_object_object_get_ex(req, args[i], NULL))
+			abort();
+	}
 }
 
 static void check_roundtrip(struct json_object *req, const char *cmd)

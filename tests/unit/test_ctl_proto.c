@@ -115,6 +115,36 @@ static void test_arg_types(void)
 	json_object_put(req);
 }
 
+static void test_arg_int(void)
+{
+	static const char *const bad[] = {
+		"{\"cmd\":\"trace\",\"level\":\"8\"}",
+		"{\"cmd\":\"trace\",\"level\":8.5}",
+		"{\"cmd\":\"trace\",\"level\":null}",
+		"{\"cmd\":\"trace\",\"level\":true}",
+	};
+	static const char ok[] = "{\"cmd\":\"trace\",\"level\":-3}";
+	struct json_object *req;
+	const char *cmd, *errmsg;
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!ASSERT_EQ(ctl_request_parse(bad[i], strlen(bad[i]), &req, &cmd,
+						 &errmsg), 0, bad[i]))
+			continue;
+		ASSERT_EQ(ctl_arg_int(req, "level", &v), -EINVAL, bad[i]);
+		ASSERT_EQ(ctl_arg_int(req, "nope", &v), -ENOENT, "absent");
+		json_object_put(req);
+	}
+	if (ASSERT_EQ(ctl_request_parse(ok, strlen(ok), &req, &cmd, &errmsg), 0,
+		      "integer")) {
+		ASSERT_EQ(ctl_arg_int(req, "level", &v), 0, "an integer");
+		ASSERT_EQ(v, -3, "its value");
+		json_object_put(req);
+	}
+}
+
 static void test_corpus(void)
 {
 	static char buf[CTL_MAX_REQ + 16];
@@ -156,6 +186,7 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_refuses),
 		UNIT_TEST(test_too_long),
 		UNIT_TEST(test_arg_types),
+		UNIT_TEST(test_arg_int),
 		UNIT_TEST(test_corpus),
 	};
 
