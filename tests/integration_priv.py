@@ -231,22 +231,28 @@ def test_ctl_hostile_requests(env):
 
 
 def test_key_readable_by_others(env):
-    """A private key readable by others is refused at reload with RC 5109,
-    a message naming the file and the fix "chmod 600"; the previous policy
-    stays; with the mode fixed the reload works."""
+    """A private key readable by others is refused when its environment
+    is (re)built: RC 5109 with a message naming the file and the fix
+    "chmod 600"; the environment's connections are reset, never served
+    (nor served in cleartext); with the mode fixed, a reload serves
+    again."""
     key = env.srv_key
     os.chmod(key, 0o644)
     try:
-        gen = env.attlsctl("status").get("generation")
+        off = it.os.path.getsize(env.attlsd_log)
         env.bump_instance()
-        text = json.dumps(env.attlsctl("reload", check_rc=False))
-        log = it.tail(env.attlsd_log, 0, 60)
-        both = text + log
-        check(key in both and "5109" in both and "chmod 600" in both,
-              "world-readable key: reload %r, log %s" % (text[-600:], log[-1500:]))
-        check(env.attlsctl("status").get("generation") == gen,
-              "a policy with an unprotected key was installed")
-        _serves(env, "keyold")
+        env.attlsctl("reload", check_rc=False)
+        log = it.tail(env.attlsd_log, off, 60)
+        check(key in log and "5109" in log and "chmod 600" in log,
+              "world-readable key: log %s" % log[-1500:])
+        secret = af.secret_of("keyopen")
+        res = env.tls_client(ADDR, af.P_DUAL, secret, bind=CLIENT_ADDR)
+        check(not res["ok"] or secret not in res["data"],
+              "served with an unprotected key: %r" % res)
+        plain = env.app_client(ADDR, af.P_DUAL, secret, ["--bind", CLIENT_ADDR],
+                               timeout=4)
+        check(secret not in plain["data"] and not env.app_saw(secret),
+              "CLEARTEXT while the environment is broken: %r" % plain)
     finally:
         os.chmod(key, 0o600)
     env.bump_instance()
