@@ -4,7 +4,8 @@
 #   make            build bpf object, skeleton, attlsd, attlsctl
 #   make deps       apt-get install what is missing (build + tests)
 #   make demo       the README demo (installs deps itself)
-#   make check      unit + integration tests + a bounded fuzzing run
+#   make check      unit + integration tests, the integration tests again
+#                   under ASan+UBSan (make asan-check), bounded fuzzing
 #                   (installs deps itself)
 #   make vmlinux    regenerate vmlinux/vmlinux.h from $(VMLINUX_BTF)
 
@@ -143,9 +144,11 @@ unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
+INTEGRATION_SUITES := tests/integration.py tests/integration_zert.py \
+	tests/integration_diag.py tests/integration_af.py tests/integration_priv.py \
+	tests/integration_appctl.py tests/integration_hostile.py
 integration: all
-	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_diag.py \
-		tests/integration_appctl.py tests/integration_hostile.py; do \
+	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
@@ -160,7 +163,7 @@ deps:
 check:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit integration fuzz-check
+	$(Q)$(MAKE) --no-print-directory unit integration asan-check fuzz-check
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
@@ -223,6 +226,8 @@ fuzz: $(FUZZ_BIN) | $(FUZZ_DIR)/corpus
 fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
 	$(Q)$(OUTPUT)/tests/test_malformed
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-ctl CTL_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-observe OBS_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
 
 .PHONY: fuzz fuzz-check
 
@@ -308,3 +313,61 @@ soak: all
 		$(PYTHON) tests/soak.py --build $(OUTPUT)
 
 .PHONY: soak
+
+# Sanitizers (issue 9): attlsd and attlsctl built with ASan+UBSan into
+# $(ASAN_OUTPUT), and both integration suites run against them.  A
+# sanitizer report anywhere (errors, UBSan, leaks at clean exit) fails.
+# Self-contained: nothing above depends on it; `make check` runs it.
+#   make asan          build $(ASAN_OUTPUT)/attlsd, attlsctl
+#   make asan-check    that build, then the integration suites --sanitize
+#                      (ASAN_TESTS='-k NAME ...' narrows them)
+# ---------------------------------------------------------------------------
+ASAN_OUTPUT ?= .output-asan
+ASAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+ASAN_TESTS  ?=
+
+asan:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(ASAN_OUTPUT) \
+		CFLAGS="$(ASAN_CFLAGS)" all
+
+asan-check: asan
+	$(Q)for t in $(INTEGRATION_SUITES); do \
+	  $(PYTHON) $$t --build $(ASAN_OUTPUT) --sanitize $(ASAN_TESTS); rc=$$?; \
+	  if [ $$rc -eq 77 ]; then echo "$$t (ASan) SKIPPED (see above)"; \
+	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	done
+
+.PHONY: asan asan-check
+# ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# The control socket's request syntax (issue 9; user/ctl_proto.c,
+# tests/fuzz/fuzz_ctl.c, tests/unit/test_ctl_proto.c).
+#   make fuzz-ctl [CTL_FUZZ_SECONDS=60]   libFuzzer with ASan+UBSan on the
+#                 committed seeds (tests/fuzz/corpus-ctl, which also holds
+#                 the regression inputs)
+# fuzz-check runs it, and fuzz-observe, for FUZZ_CHECK_OTHER_SECONDS each.
+# ---------------------------------------------------------------------------
+$(OUTPUT)/tests/test_ctl_proto: $(OUTPUT)/user/ctl_proto.o
+
+CTL_FUZZ_SECONDS ?= 60
+FUZZ_CHECK_OTHER_SECONDS ?= 10
+CTL_FUZZ_DIR     := $(OUTPUT)/fuzz-ctl
+CTL_FUZZ_BIN     := $(CTL_FUZZ_DIR)/fuzz_ctl
+
+$(CTL_FUZZ_DIR) $(CTL_FUZZ_DIR)/corpus:
+	$(Q)mkdir -p $@
+
+$(CTL_FUZZ_BIN): tests/fuzz/fuzz_ctl.c user/ctl_proto.c user/ctl_proto.h Makefile | $(CTL_FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz/fuzz_ctl.c user/ctl_proto.c -ljson-c -o $@
+
+fuzz-ctl: $(CTL_FUZZ_BIN) | $(CTL_FUZZ_DIR)/corpus
+	$(Q)$(CTL_FUZZ_BIN) -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
+		-dict=tests/fuzz/ctl.dict -artifact_prefix=$(CTL_FUZZ_DIR)/ \
+		-max_total_time=$(CTL_FUZZ_SECONDS) \
+		$(CTL_FUZZ_DIR)/corpus tests/fuzz/corpus-ctl
+
+.PHONY: fuzz-ctl
+# ---------------------------------------------------------------------------

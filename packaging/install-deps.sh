@@ -8,6 +8,8 @@ PKGS=(
 	# build
 	make clang llvm libclang-rt-14-dev libbpf-dev bpftool libssl-dev libjson-c-dev libelf-dev
 	zlib1g-dev pkg-config gcc libc6-dev
+	# make asan-check: GCC's sanitizer runtimes
+	libasan8 libubsan1
 	# run, demo and tests
 	openssl socat curl gnutls-bin python3 tcpdump iproute2 procps
 	# zERT tests: the ssh client.  openssh-server is deliberately not

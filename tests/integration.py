@@ -62,6 +62,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = os.path.join(HERE, "helpers")
 PY = sys.executable or "python3"
 
+# --sanitize: a sanitizer report in any log means the run failed.
+SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+SANITIZER_SUPP = os.path.join(HERE, "asan", "lsan.supp")
+SANITIZER_STDERR = None     # with --sanitize: [(command, stderr)] of run()s that reported
+
 ADDR = "10.77.0.1"          # the "real" local address servers are dialled on
 CLIENT_ADDR = "10.77.0.2"   # python clients bind here: peer != local address
 
@@ -464,6 +469,8 @@ def run(cmd, timeout=30, input=None, check_rc=False, **kw):
     cp = subprocess.CompletedProcess(cmd, p.returncode,
                                      out.decode(errors="replace"),
                                      err.decode(errors="replace"))
+    if SANITIZER_STDERR is not None and any(x in cp.stderr for x in SANITIZER_PATTERNS):
+        SANITIZER_STDERR.append((" ".join(cmd), cp.stderr))
     if check_rc and cp.returncode != 0:
         raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), cp.returncode,
                                                 (cp.stderr or cp.stdout).strip()[-2000:]))
@@ -1210,6 +1217,7 @@ class Env:
             problems.append("%s still exists" % self.cgdir)
         if os.path.exists("/run/netns/" + self.netns):
             problems.append("netns %s still exists" % self.netns)
+        problems += sanitizer_reports(self)
         if self.tmp and not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         elif self.tmp:
@@ -2721,6 +2729,59 @@ def prerequisites(build):
     return why
 
 
+
+
+def sanitize_setup(name):
+    """Point every sanitized process this run starts (attlsd, attlsctl,
+    attlsd --cleanup) at report files in a private directory; returns it.
+    UBSan aborts on the first error (the build has
+    -fno-sanitize-recover) and, being a runtime of its own in GCC's
+    build, writes to stderr: run() and the attlsd log are scanned for it.
+    LeakSanitizer runs at every clean exit."""
+    global SANITIZER_STDERR
+    SANITIZER_STDERR = []
+    d = tempfile.mkdtemp(prefix=name + "-san")
+    common = "log_path=%s:log_exe_name=1" % os.path.join(d, "report")
+    os.environ["ASAN_OPTIONS"] = common + ":detect_leaks=1:halt_on_error=1:" \
+        "abort_on_error=0:strict_string_checks=1:detect_invalid_pointer_pairs=1:" \
+        "check_initialization_order=1"
+    os.environ["LSAN_OPTIONS"] = common + ":suppressions=" + SANITIZER_SUPP + \
+        ":print_suppressions=0"
+    os.environ["UBSAN_OPTIONS"] = common + ":print_stacktrace=1:halt_on_error=1"
+    info("sanitizers on: reports go to " + d)
+    return d
+
+
+def sanitizer_reports(env):
+    """Problems for cleanup(): every sanitizer report of this run (report
+    files, and attlsd's own log in case a report went to stderr)."""
+    found = []
+    d = getattr(env, "san_dir", None)
+    if not d:
+        return found
+    for cmd, err in SANITIZER_STDERR:
+        found.append("sanitizer report from %s" % cmd)
+        print("# sanitizer report from %s:" % cmd)
+        for line in err.splitlines()[:80]:
+            print("#   | " + line)
+    files = [os.path.join(d, n) for n in sorted(os.listdir(d))]
+    if env.attlsd_log and os.path.exists(env.attlsd_log):
+        files.append(env.attlsd_log)
+    for path in files:
+        with open(path, errors="replace") as f:
+            text = f.read()
+        if any(p in text for p in SANITIZER_PATTERNS):
+            found.append("sanitizer report in %s" % os.path.basename(path))
+            print("# sanitizer report %s:" % path)
+            for line in text.splitlines()[:80]:
+                print("#   | " + line)
+    if not found:
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        info("sanitizer reports kept in " + d)
+    return found
+
+
 def run_suite(doc, env_class, all_tests, timeouts=None, default_timeout=120,
               setup_exempt=("test_policy_check",), restart_attlsd=True):
     """The runner shared by the integration suites: arguments, skip when
@@ -2734,6 +2795,9 @@ def run_suite(doc, env_class, all_tests, timeouts=None, default_timeout=120,
                     help="run only tests whose name contains this (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--sanitize", action="store_true",
+                    help="the binaries are built with ASan+UBSan (make asan): "
+                    "fail on any sanitizer report, leaks included")
     args = ap.parse_args()
     VERBOSE = args.verbose
     timeouts = timeouts or {}
@@ -2755,6 +2819,7 @@ def run_suite(doc, env_class, all_tests, timeouts=None, default_timeout=120,
 
     env = ENV = env_class(args.build, args.keep)
     env.expect_attlsd_death = False
+    env.san_dir = sanitize_setup(env.name) if args.sanitize else None
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt("signal %d" % sig)

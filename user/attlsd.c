@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #include "conn_json.h"
 #include "trace.h"
 #include "ctl.h"
+#include "ctl_proto.h"
+#include "privdrop.h"
 #include "engine.h"
 #include "keyring.h"
 #include "loader.h"
@@ -56,6 +59,8 @@ struct attlsd {
 	int stop_block;			/* --stop-mode block */
 	const char *permit[ATTLSD_MAX_CGROUPS];
 	unsigned npermit;
+	const char *ctl_group;		/* --ctl-group: may read the control socket */
+	gid_t ctl_gid;
 
 	struct dp *dp;
 	struct engine *engine;
@@ -101,6 +106,9 @@ ZERT_USAGE
 "                         cgroups are cleartext again) or block (stay attached\n"
 "                         with no policy: no TCP for the cgroups but --permit\n"
 "                         jobs, until attlsd runs again)\n"
+"      --ctl-group NAME   members of group NAME may use the control socket\n"
+"                         for what changes nothing (status, policy, conn, ...;\n"
+"                         default: root only)\n"
 "      --guard            attach to the cgroups with no policy (as stop-mode\n"
 "                         block leaves them) and exit: for boot, before the\n"
 "                         protected services start\n"
@@ -307,14 +315,14 @@ static int ctl_policy(void *arg, struct json_object *req,
 		      struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *jrule, *jfmt;
-	const char *rule = NULL;
+	const char *rule, *fmt;
 	int err;
 
-	if (json_object_object_get_ex(req, "rule", &jrule))
-		rule = json_object_get_string(jrule);
-	if (json_object_object_get_ex(req, "format", &jfmt) &&
-	    !strcmp(json_object_get_string(jfmt), "text") && !rule) {
+	if (ctl_arg_str(req, "rule", &rule) || ctl_arg_str(req, "format", &fmt)) {
+		*errmsg = "\"rule\" and \"format\" must be strings";
+		return -EINVAL;
+	}
+	if (fmt && !strcmp(fmt, "text") && !rule) {
 		char *text = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&text, &len);
@@ -372,16 +380,18 @@ static int ctl_conn(void *arg, struct json_object *req,
 		    struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *arr, *jid;
+	struct json_object *arr;
 	struct engine_conn_info *conns = NULL;
 	struct attls_env_cfg *env = NULL;
-	const char *want = NULL;
+	const char *want;
 	int detail = req_flag(req, "detail");
 	size_t n = 0, i;
 	int err;
 
-	if (json_object_object_get_ex(req, "id", &jid))
-		want = json_object_get_string(jid);
+	if (ctl_arg_str(req, "id", &want)) {
+		*errmsg = "\"id\" must be a string (a CONNID)";
+		return -EINVAL;
+	}
 	err = engine_conn_list(d->engine, &conns, &n);
 	if (err) {
 		*errmsg = "the engine did not answer";
@@ -424,23 +434,21 @@ static int ctl_trace(void *arg, struct json_object *req,
 		     struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *jid, *jlevel;
 	unsigned long long id;
+	const char *sid;
 	unsigned old = 0;
 	int64_t level;
 	char *end;
 	int err;
 
-	if (!json_object_object_get_ex(req, "id", &jid) ||
-	    !json_object_object_get_ex(req, "level", &jlevel) ||
-	    !json_object_get_string(jid)) {
-		*errmsg = "give a CONNID and a Trace level";
+	if (ctl_arg_str(req, "id", &sid) || !sid ||
+	    ctl_arg_int(req, "level", &level)) {
+		*errmsg = "give a CONNID (string) and a Trace level (integer)";
 		return -EINVAL;
 	}
 	errno = 0;
-	id = strtoull(json_object_get_string(jid), &end, 16);
-	level = json_object_get_int64(jlevel);
-	if (errno || *end || end == json_object_get_string(jid)) {
+	id = strtoull(sid, &end, 16);
+	if (errno || *end || end == sid) {
 		*errmsg = "CONNID: 16 hex digits, as attlsctl conn shows";
 		return -EINVAL;
 	}
@@ -463,16 +471,14 @@ static int ctl_keyring(void *arg, struct json_object *req,
 		       struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
-	struct json_object *jring;
+	const char *ring;
 	int err;
 
-	if (!json_object_object_get_ex(req, "ring", &jring) ||
-	    !json_object_get_string(jring)) {
+	if (ctl_arg_str(req, "ring", &ring) || !ring) {
 		*errmsg = "give a key ring: OWNER/RING";
 		return -EINVAL;
 	}
-	err = keyring_list_json(d->keyring_root, json_object_get_string(jring),
-				reply);
+	err = keyring_list_json(d->keyring_root, ring, reply);
 	if (err)
 		*errmsg = "the key ring cannot be listed (see \"error\")";
 	return err;
@@ -670,6 +676,25 @@ static int guard(struct attlsd *d)
 	return 0;
 }
 
+/*
+ * Everything that needs privilege is done (programs loaded and attached,
+ * listeners adopted, pins and sockets made): keep only what a reload
+ * needs.  A failure leaves attlsd more privileged than it should be, not
+ * less safe for the traffic: say so loudly and go on.
+ */
+static void drop_privileges(void)
+{
+	int err = privdrop_daemon();
+
+	if (err)
+		log_warnx("cannot drop capabilities (%s): attlsd keeps all it "
+			  "started with", strerror(-err));
+	else
+		log_info("capabilities dropped: effective set now %#llx "
+			 "(CAP_DAC_READ_SEARCH: reload reads key rings)",
+			 privdrop_effective());
+}
+
 static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 {
 	struct engine_cfg ecfg = {};
@@ -793,7 +818,13 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 				  &d->appctl);
 		if (err)
 			return err;
+		if (d->ctl_group) {
+			err = ctl_set_group(d->ctl, d->ctl_gid);
+			if (err)
+				return err;
+		}
 	}
+	drop_privileges();
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -930,6 +961,7 @@ int main(int argc, char **argv)
 		{ "stop-mode",    required_argument, NULL, 'S' },
 		{ "permit",       required_argument, NULL, 'p' },
 		{ "max-connections", required_argument, NULL, 'M' },
+		{ "ctl-group",    required_argument, NULL, 'g' },
 		{ "help",         no_argument,       NULL, 'h' },
 		ZERT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -1012,6 +1044,18 @@ int main(int argc, char **argv)
 			}
 			d.permit[d.npermit++] = optarg;
 			break;
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+
+			if (!gr) {
+				fprintf(stderr, "attlsd: --ctl-group %s: no such group\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			d.ctl_group = optarg;
+			d.ctl_gid = gr->gr_gid;
+			break;
+		}
 		case 'd':
 			trace_set_copy_stderr(1);
 			break;

@@ -18,13 +18,15 @@
 
 #include "aj.h"
 #include "ctl.h"
+#include "ctl_proto.h"
 #include "log.h"
 
 #define CTL_TIMEOUT_MS	2000
-#define CTL_MAX_REQ	65536
 
 struct ctl {
 	int fd;
+	gid_t group;		/* ctl_set_group(): may use the socket too */
+	int has_group;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct ctl_cmd *cmds;
 	const struct ctl_stream_cmd *streams;
@@ -81,29 +83,85 @@ int ctl_fd(const struct ctl *c)
 	return c->fd;
 }
 
-/* Read one request line (up to '\n' or EOF) with a deadline. */
-static int read_request(int fd, char *buf, size_t len)
+int ctl_set_group(struct ctl *c, gid_t gid)
+{
+	if (chown(c->path, 0, gid) || chmod(c->path, 0660)) {
+		int err = -errno;
+
+		log_warn("control socket %s: group %u", c->path, (unsigned)gid);
+		return err;
+	}
+	c->group = gid;
+	c->has_group = 1;
+	return 0;
+}
+
+/* Is `gid` the peer's group or one of its supplementary groups? */
+static int peer_in_group(int fd, const struct ucred *cred, gid_t gid)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	size_t i, n;
+	int found = 0;
+
+	if (cred->gid == gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		if (errno != ERANGE)
+			return 0;
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+			free(groups);
+			return 0;
+		}
+	}
+	n = len / sizeof(gid_t);
+	for (i = 0; i < n && !found; i++)
+		found = groups[i] == gid;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
+/*
+ * May this peer use the control socket at all?  Root, and with
+ * --ctl-group the group's members; the file mode already says so, this
+ * holds even if someone loosens it.
+ */
+static int peer_allowed(const struct ctl *c, int fd, const struct ucred *cred)
+{
+	return cred->uid == 0 || (c->has_group && peer_in_group(fd, cred, c->group));
+}
+
+/*
+ * Read one request line (up to and including the first '\n', or to EOF)
+ * with a deadline, into `buf` of `len` bytes.  Returns its length (at
+ * most `len`: a longer line is cut there and then refused as too long),
+ * or -ETIMEDOUT, -ENODATA, -errno.
+ */
+static ssize_t read_request(int fd, char *buf, size_t len)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	size_t got = 0;
+	char *nl;
 	ssize_t n;
 
-	while (got < len - 1) {
+	while (got < len) {
 		if (poll(&p, 1, CTL_TIMEOUT_MS) <= 0)
 			return -ETIMEDOUT;
-		n = read(fd, buf + got, len - 1 - got);
+		n = read(fd, buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break;
+		nl = memchr(buf + got, '\n', (size_t)n);
 		got += (size_t)n;
-		if (memchr(buf + got - n, '\n', (size_t)n))
-			break;
+		if (nl)
+			return nl + 1 - buf;
 	}
-	buf[got] = '\0';
-	return got ? 0 : -ENODATA;
+	return got ? (ssize_t)got : -ENODATA;
 }
 
 static void write_all(int fd, const char *s, size_t len)
@@ -186,38 +244,43 @@ static int serve_stream(struct ctl *c, const char *name, struct json_object *req
 
 void ctl_serve(struct ctl *c)
 {
-	struct json_object *req = NULL, *reply = NULL, *jcmd;
+	struct json_object *req = NULL, *reply = NULL;
 	const struct ctl_cmd *cmd;
 	const char *name, *errmsg = NULL, *s;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
+	ssize_t len;
 	char *buf;
 	int fd, err;
 
 	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	buf = malloc(CTL_MAX_REQ);
+	/* one byte more than a request may have: a longer one is refused */
+	buf = malloc(CTL_MAX_REQ + 1);
 	if (!buf)
 		goto close_fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
 		reply_error(fd, -errno, "cannot identify the caller");
 		goto free_buf;
 	}
-	err = read_request(fd, buf, CTL_MAX_REQ);
-	if (err) {
-		reply_error(fd, err, "no request received");
+	if (!peer_allowed(c, fd, &cred)) {
+		reply_error(fd, -EACCES, "permission denied: only root or the "
+			    "--ctl-group group may use attlsd's control socket");
+		log_warnx("control: refused uid %u gid %u (pid %d): not root nor "
+			  "in the control group", cred.uid, cred.gid, cred.pid);
 		goto free_buf;
 	}
-	req = json_tokener_parse(buf);
-	if (!req || !json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "cmd", &jcmd) ||
-	    !json_object_is_type(jcmd, json_type_string)) {
-		reply_error(fd, -EINVAL, "malformed request: expected "
-			    "{\"cmd\": \"...\"}");
+	len = read_request(fd, buf, CTL_MAX_REQ + 1);
+	if (len < 0) {
+		reply_error(fd, (int)len, "no request received");
+		goto free_buf;
+	}
+	err = ctl_request_parse(buf, (size_t)len, &req, &name, &errmsg);
+	if (err) {
+		reply_error(fd, err, errmsg);
 		goto put_req;
 	}
-	name = json_object_get_string(jcmd);
 	if (serve_stream(c, name, req, fd, &cred)) {
 		fd = -1;	/* taken by the handler, or closed */
 		goto put_req;

@@ -9,13 +9,16 @@
  *   reply     {"ok": true, ...} or {"ok": false, "error": "...", "errno": N, ...}\n
  * except for streaming commands (ctl_stream_handler), which answer
  * {"ok": true} and then keep sending lines until the client goes away.
- * Only root (SO_PEERCRED uid 0) may send commands that change state.
+ * Only root (SO_PEERCRED uid 0), or with ctl_set_group() that group's
+ * members, may use it at all (the file mode says so, and every request
+ * is checked); only root may send commands that change state.
  */
 #ifndef ATTLS_CTL_H
 #define ATTLS_CTL_H
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -66,6 +69,15 @@ static inline void ctl_socket_path(const char *pin_root, char *buf, size_t len)
 /* Listen on `path` (replacing a stale socket).  0 or -errno. */
 int ctl_open(const char *path, const struct ctl_cmd *cmds, void *arg,
 	     struct ctl **out);
+
+/*
+ * Let group `gid` use the socket too (attlsd --ctl-group): the socket
+ * becomes root:gid 0660, and peers whose group or supplementary groups
+ * (SO_PEERGROUPS) include gid may send the commands that change nothing;
+ * privileged ones stay root's.  0 or -errno (the socket then stays
+ * root-only).
+ */
+int ctl_set_group(struct ctl *c, gid_t gid);
 
 /* Also serve these streaming commands (NULL-terminated table, kept). */
 void ctl_set_streams(struct ctl *c, const struct ctl_stream_cmd *streams);

@@ -41,6 +41,7 @@
 #include "engine_int.h"
 #include "keyring.h"
 #include "log.h"
+#include "privdrop.h"
 
 #define EPOLL_BATCH	64
 
@@ -585,6 +586,11 @@ static void *thread_main(void *arg)
 	struct ep_ref *ref;
 	int i, n;
 
+	/* TLS from the network is parsed here: no capability (privdrop.h) */
+	n = privdrop_worker();
+	if (n)
+		log_warnx("engine thread %u: cannot drop capabilities: %s",
+			  t->idx, strerror(-n));
 	while (!atomic_load(&e->stopping)) {
 		n = epoll_wait(t->epfd, evs, EPOLL_BATCH, -1);
 		if (n < 0) {

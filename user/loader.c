@@ -535,8 +535,14 @@ static int proc_owner(pid_t pid, __u64 cgroup_id, struct attls_owner *o)
 	return 0;
 }
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP	262
+#endif
+
 /* Adopt one socket fd (ours, duplicated from the owner) if it is a TCP
- * listener.  Returns 1 if adopted, 0 if not a candidate, -errno. */
+ * listener, MPTCP included: an MPTCP listener's subflows are TCP, so its
+ * SYNs reach sk_lookup like any other (docs/design-notes.md).  Returns 1
+ * if adopted, 0 if not a candidate, -errno. */
 static int dp_adopt_sock(struct dp *dp, int fd, const struct attls_owner *o)
 {
 	struct attls_endpoint key = {};
@@ -547,7 +553,7 @@ static int dp_adopt_sock(struct dp *dp, int fd, const struct attls_owner *o)
 	__u64 cookie = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
-	    proto != IPPROTO_TCP)
+	    (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP))
 		return 0;
 	len = sizeof(int);
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) ||

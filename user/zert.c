@@ -34,6 +34,7 @@
 #include "addr.h"
 #include "aj.h"
 #include "log.h"
+#include "privdrop.h"
 #include "observe.h"
 #include "zert.h"
 #include "zert_out.h"
@@ -1238,7 +1239,12 @@ static void *zert_thread(void *arg)
 	uint64_t v;
 	unsigned i, n, j;
 	char junk[256];
+	int err;
 
+	err = privdrop_worker();	/* no capability (privdrop.h) */
+	if (err)
+		log_warnx("zERT collector: cannot drop capabilities: %s",
+			  strerror(-err));
 	pthread_mutex_lock(&z->lock);
 	while (!z->stop) {
 		pfd[0].fd = z->wake_fd;

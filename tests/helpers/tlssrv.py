@@ -154,7 +154,9 @@ def main():
     ctx.sni_callback = on_sni
 
     rec = Recorder(args.log)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # "::" is a dual-stack listener: IPv6 and v4-mapped IPv4 peers
+    ls = socket.socket(socket.AF_INET6 if ":" in args.bind else socket.AF_INET,
+                       socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((args.bind, args.port))
     ls.listen(256)
