@@ -37,6 +37,7 @@
 #include "engine.h"
 #include "lib/attls.h"
 #include "log.h"
+#include "privdrop.h"
 
 /*
  * Clients connected but whose request has not come yet: more are refused,
@@ -297,6 +298,14 @@ static void *appctl_thread(void *arg)
 	struct epoll_event evs[32];
 	int n, i;
 
+	/* Any local process may send here: no capability (privdrop.h).  A
+	 * thread that cannot drop them does not serve. */
+	n = privdrop_worker();
+	if (n) {
+		log_warnx("appctl: cannot drop capabilities (%s): application "
+			  "control requests are not served", strerror(-n));
+		return NULL;
+	}
 	for (;;) {
 		n = epoll_wait(a->efd, evs, 32, a->npending ? APPCTL_PENDING_MS : -1);
 		if (n < 0) {
