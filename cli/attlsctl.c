@@ -103,8 +103,10 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_ZERT_LOST]		= "zert_records_lost",
 	[ATTLS_STAT_ZERT_UNMATCHED]	= "zert_unmatched_events",
 	[ATTLS_STAT_ZERT_WATCH_DROPPED]	= "zert_watchers_dropped",
+	[ATTLS_STAT_SEC_STEERED]	= "secondary_steered",
+	[ATTLS_STAT_SEC_CLEAR]		= "secondary_cleartext",
 };
-_Static_assert(ATTLS_STAT_MAX == 25, "a name for every counter above");
+_Static_assert(ATTLS_STAT_MAX == 27, "a name for every counter above");
 
 static long count_entries(int fd, size_t key_size)
 {

@@ -434,6 +434,9 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	e->steer_fd = cfg->steer_map_fd;
 	e->hop_fd = cfg->hop_map_fd;
 	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
+	e->secmap_fd = cfg->secmap_map_fd > 0 ? cfg->secmap_map_fd : -1;
+	pthread_mutex_init(&e->secmap_lock, NULL);
+	LIST_INIT(&e->secmaps);
 	e->zert = cfg->zert;
 	e->bufsize = cfg->bufsize ? cfg->bufsize : ENGINE_DEFAULT_BUFSIZE;
 	if (e->bufsize < ENGINE_MIN_BUFSIZE)
@@ -777,7 +780,9 @@ void engine_destroy(struct engine *e)
 	free(e->threads);
 	engine_steer_gc_free(e);
 	engine_gens_free(e);
+	engine_secmap_free(e);
 	pthread_mutex_destroy(&e->pol_lock);
+	pthread_mutex_destroy(&e->secmap_lock);
 	free(e->keyring_root);
 	free(e);
 }

@@ -34,6 +34,8 @@ struct engine_cfg {
 	int out_map_fd;			/* attls_out; 0 or negative: no outbound
 					 * listeners (Direction Outbound rules
 					 * then fail their connect()s) */
+	int secmap_map_fd;		/* attls_secmap; 0 or negative: SecondaryMap
+					 * primaries are refused (RC 5140) */
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */

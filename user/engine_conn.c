@@ -112,6 +112,7 @@ struct conn {
 	struct attls_endpoint hop_key;
 	struct attls_endpoint out_key;	/* outbound: the attls_out entry */
 	uint64_t out_cookie;		/* its application socket cookie */
+	struct secmap_ref *secmap;	/* SecondaryMap primary: its entry */
 	struct attls_owner owner;
 	uint32_t rule_id;
 	struct rbuf a2w;		/* application -> wire, cleartext */
@@ -145,6 +146,7 @@ struct conn {
 	unsigned wire_connecting:1;	/* outbound connect() in progress */
 	unsigned tls_client:1;		/* HandshakeRole Client */
 	unsigned cert_requested:1;	/* client: the server asked for ours */
+	unsigned secondary:1;		/* SecondaryMap: the primary's rule */
 	int fail_rc;			/* set by a callback: conn_set_fail() */
 	char fail_cause[192];
 	char peer_user[33];		/* SAFCheck: the client's local user */
@@ -373,6 +375,8 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 		log_warn("%s: deleting its attls_hop entry", c->desc);
 	if (c->out_registered)
 		conn_out_forget(c);
+	engine_secmap_del(e, c->secmap);
+	c->secmap = NULL;
 	if (!c->outbound)
 		engine_tomb_add(c->t, &c->wire);
 	/* Both sockets have SO_LINGER {1, 0} (fail closed): an orderly close
@@ -1462,6 +1466,39 @@ static void conn_start(struct conn *c, uint64_t deadline_ns)
 	conn_pump(c);
 }
 
+/*
+ * A primary connection of an environment with SecondaryMap On: record it
+ * in attls_secmap, so connections of the same cgroup between the same two
+ * addresses get its rule (FTP data connections).  Secondaries themselves
+ * are not recorded.  0, or -1 after closing the connection: a primary
+ * whose secondaries could not be protected is refused (fail closed).
+ */
+static int conn_secmap_register(struct conn *c, uint32_t clause)
+{
+	struct attls_secmap_key k = {};
+	struct attls_secmap_val v = {};
+	int err;
+
+	if (c->secondary || !c->env->secondary_map)
+		return 0;
+	k.cgroup_id = c->owner.cgroup_id;
+	memcpy(k.laddr, c->wire.laddr, sizeof(k.laddr));
+	memcpy(k.raddr, c->wire.raddr, sizeof(k.raddr));
+	v.generation = c->gen->generation;
+	v.conn_id = c->id;
+	v.rule_id = c->rule_id;
+	v.clause = clause;
+	v.protect = ATTLS_SECMAP_PROTECT;
+	err = engine_secmap_add(c->t->e, &k, &v, &c->secmap);
+	if (!err)
+		return 0;
+	conn_err(c, ATTLS_RC_SECMAP, "Connection Init",
+		 "SecondaryMap On: its secondary connections cannot be mapped "
+		 "(attls_secmap: %s); connection refused", strerror(-err));
+	conn_close(c, 1, 1, ATTLS_RC_SECMAP);
+	return -1;
+}
+
 void conn_accept(struct engine_thread *t, int fd,
 		 const struct sockaddr_storage *ra)
 {
@@ -1500,6 +1537,9 @@ void conn_accept(struct engine_thread *t, int fd,
 	c = conn_new(t, g, &flow, &sv.owner, sv.rule_id, fd, -1, 0);
 	if (!c)
 		return;
+	c->secondary = !!(sv.flags & ATTLS_STEER_F_SECONDARY);
+	if (conn_secmap_register(c, sv.clause))
+		return;
 	c->wire_rd = c->wire_wr = 1;
 	/* Nagle on 16 KiB TLS records costs 5-10x in throughput. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1526,13 +1566,56 @@ refuse:
 }
 
 /*
+ * An outbound secondary (an FTP server's active-mode data connection)
+ * leaves from the address the application bound, as it would without
+ * attls: the partner sees the data connection come from the control
+ * connection's server address (RFC 959 also has it come from port 20,
+ * L-1: the same port is tried with SO_REUSEADDR, which the application's
+ * own socket, connected to the engine, does not conflict with).  app is
+ * the application socket's endpoint; a loopback or wildcard address
+ * leaves the choice to the kernel.  Failures only cost that cosmetic.
+ */
+static void conn_secondary_bind(struct conn *c, int fd,
+				const struct sockaddr_storage *app)
+{
+	struct sockaddr_storage ss = *app;
+	__u8 addr[ATTLS_ADDR_LEN];
+	__u16 port;
+	int one = 1;
+
+	if (attls_addr_from_sockaddr((const struct sockaddr *)app, addr, &port) ||
+	    app->ss_family != (attls_addr_is_v4mapped(c->wire.raddr) ? AF_INET : AF_INET6))
+		return;
+	if (app->ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		if (!s4->sin_addr.s_addr || (ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			return;
+	} else if (IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr) ||
+		   IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)) == 0)
+		return;
+	if (app->ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)))
+		log_debug("%s: secondary: bind to the application's address: %s",
+			  c->desc, strerror(errno));
+}
+
+/*
  * Outbound: open the connection to the original destination (c->wire
  * raddr/rport) and, as soon as the kernel has chosen its local address,
  * publish that in the application's attls_out entry (ov) with our
  * connection id: the application's getsockname() shows it from then on.
  * 0 or -errno (connect failed at once).
  */
-static int conn_wire_open(struct conn *c, struct attls_out_val *ov)
+static int conn_wire_open(struct conn *c, struct attls_out_val *ov,
+			  const struct sockaddr_storage *app)
 {
 	struct engine *e = c->t->e;
 	struct sockaddr_storage ss;
@@ -1552,6 +1635,8 @@ static int conn_wire_open(struct conn *c, struct attls_out_val *ov)
 	if (err)
 		return err;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->secondary)
+		conn_secondary_bind(c, fd, app);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
 		c->wire_rd = c->wire_wr = 1;
 	} else if (errno == EINPROGRESS) {
@@ -1634,9 +1719,10 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	c->out_key = key;
 	c->out_cookie = ov.cookie;
 	c->out_registered = 1;
+	c->secondary = !!(ov.flags & ATTLS_STEER_F_SECONDARY);
 	c->hop_up = 1;
 	c->hop_rd = c->hop_wr = 1;
-	err = conn_wire_open(c, &ov);
+	err = conn_wire_open(c, &ov, ra);
 	if (err) {
 		conn_err(c, ATTLS_RC_PARTNER_CONNECT, "Connection Init",
 			 "connect to %s..%u: %s; application reset",
@@ -1645,6 +1731,8 @@ void conn_accept_out(struct engine_thread *t, int fd,
 		conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
 		return;
 	}
+	if (conn_secmap_register(c, ov.clause))
+		return;
 	/* The connect and the handshake together get HandshakeTimeout;
 	 * without one, the connect alone gets ENGINE_CONNECT_TIMEOUT_NS. */
 	limit = c->env->handshake_timeout ?

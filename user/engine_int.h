@@ -134,6 +134,8 @@ struct engine_tomb {
 
 struct conn;
 struct steer_ent;
+struct secmap_ent;
+struct secmap_ref;
 
 struct engine_thread {
 	struct engine *e;
@@ -191,6 +193,10 @@ struct engine {
 
 	pthread_mutex_t pol_lock;	/* gens and every gen->refs */
 	LIST_HEAD(, engine_gen) gens;	/* newest first */
+
+	int secmap_fd;			/* attls_secmap, -1 without it */
+	pthread_mutex_t secmap_lock;	/* secmaps (engine_secmap.c) */
+	LIST_HEAD(, secmap_ent) secmaps;
 
 	struct steer_ent *steer_prev;	/* last sweep (thread 0 only) */
 	size_t steer_nprev;
@@ -256,6 +262,22 @@ void engine_tomb_free(struct engine_thread *t);
 void engine_steer_gc(struct engine *e);
 /* Free the last sweep's snapshot. */
 void engine_steer_gc_free(struct engine *e);
+
+/* engine_secmap.c */
+/*
+ * Record an open SecondaryMap primary under k (and under k with an
+ * unbound local address) with rule, generation and protection v.  *out is
+ * its hold.  0, -EOPNOTSUPP (no attls_secmap), -ENOMEM or the map's errno
+ * (-E2BIG: full).
+ */
+int engine_secmap_add(struct engine *e, const struct attls_secmap_key *k,
+		      const struct attls_secmap_val *v, struct secmap_ref **out);
+/* Change a primary's protection (FTP PROT P / PROT C).  0 or -errno. */
+int engine_secmap_protect(struct engine *e, struct secmap_ref *r, int protect);
+/* The primary closed: release its hold (NULL is fine). */
+void engine_secmap_del(struct engine *e, struct secmap_ref *r);
+/* engine_destroy(): every remaining entry, kernel ones too. */
+void engine_secmap_free(struct engine *e);
 
 /* engine_conn.c */
 /* A freshly accepted wire socket and the peer address accept() gave:

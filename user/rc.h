@@ -63,6 +63,10 @@ enum attls_rc {
 	ATTLS_RC_SNI			= 5121,	/* SNI name missing, unknown or not
 						 * acknowledged (ServerHandshakeSNI /
 						 * ClientHandshakeSNIMatch Required) */
+	/* SecondaryMap and the FTP helper: 5141-5149 */
+	ATTLS_RC_SECMAP			= 5141,	/* SecondaryMap entry cannot be made */
+	ATTLS_RC_FTP_CLEARTEXT		= 5142,	/* FTP command before AUTH TLS refused */
+	ATTLS_RC_FTP_PROTOCOL		= 5143,	/* FTP control stream not acceptable */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

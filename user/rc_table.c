@@ -187,6 +187,18 @@ static const struct attls_rc_info rc_table[] = {
 	  "server name indication not acceptable",
 	  "Server name indication: a required name was missing, not in ServerHandshakeSNIList, or not acknowledged by the server.",
 	  "Send the expected name from the client, add it to ServerHandshakeSNIList, or make the SNI setting Optional." },
+	{ ATTLS_RC_SECMAP, "SECMAP",
+	  "secondary connection mapping not possible",
+	  "A primary connection of a rule with SecondaryMap On could not be recorded in attls_secmap (table full, or attlsd runs without it), so its secondary connections (FTP data) could not be protected: the primary was refused.",
+	  "Fewer concurrent SecondaryMap sessions, or raise ATTLS_MAX_SECMAP in bpf/attls_abi.h and rebuild; attlsctl status shows the counters." },
+	{ ATTLS_RC_FTP_CLEARTEXT, "FTP_CLEARTEXT",
+	  "FTP command refused before AUTH TLS",
+	  "ApplicationProtocol FTP: the client sent a command other than AUTH, FEAT, SYST, HELP, NOOP, OPTS or QUIT (a USER or PASS, say) before securing the control connection with AUTH TLS; attls answered 530 itself and the server never saw it, so no password crossed the network in cleartext to the server.",
+	  "Make the client use explicit FTPS (curl --ssl-reqd, lftp set ftp:ssl-force true, ftplib.FTP_TLS) or implicit FTPS on the TLS port." },
+	{ ATTLS_RC_FTP_PROTOCOL, "FTP_PROTOCOL",
+	  "FTP control stream not acceptable",
+	  "ApplicationProtocol FTP: the control connection carried something the FTP helper refuses (a command line over 4096 bytes, a NUL byte, data after AUTH TLS before the handshake, CCC); the connection was closed.",
+	  "Check the client; an FTP client never sends these. Repeated occurrences from one address can be an attack." },
 };
 
 const struct attls_rc_info *attls_rc_info(int rc)
