@@ -179,6 +179,7 @@ fuzz: $(FUZZ_BIN) | $(FUZZ_DIR)/corpus
 fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
 	$(Q)$(OUTPUT)/tests/test_malformed
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-ftp FTP_FUZZ_SECONDS=$(FTP_FUZZ_CHECK_SECONDS)
 
 .PHONY: fuzz fuzz-check
 
@@ -217,6 +218,9 @@ bench:
 # ---------------------------------------------------------------------------
 $(OUTPUT)/tests/test_observe: $(OUTPUT)/user/observe.o
 
+# The FTP helper (ApplicationProtocol FTP; user/ftp.c, tests/fuzz/fuzz_ftp.c)
+$(OUTPUT)/tests/test_ftp: $(OUTPUT)/user/ftp.o
+
 OBS_FUZZ_SECONDS ?= 60
 OBS_FUZZ_DIR     := $(OUTPUT)/fuzz-observe
 OBS_FUZZ_BIN     := $(OBS_FUZZ_DIR)/fuzz_observe
@@ -247,3 +251,28 @@ zert-bench: all $(CONNLOAD)
 
 .PHONY: fuzz-observe zert-bench
 # ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# The FTP helper (ApplicationProtocol FTP; user/ftp.c, docs/ftp.md).
+#   make fuzz-ftp [FTP_FUZZ_SECONDS=60]   libFuzzer with ASan+UBSan on the
+#                     seed corpus tests/fuzz/corpus-ftp; fuzz-check runs it
+#                     for FTP_FUZZ_CHECK_SECONDS (10 s)
+# ---------------------------------------------------------------------------
+FTP_FUZZ_SECONDS       ?= 60
+FTP_FUZZ_CHECK_SECONDS ?= 10
+FTP_FUZZ_DIR := $(OUTPUT)/fuzz-ftp
+FTP_FUZZ_BIN := $(FTP_FUZZ_DIR)/fuzz_ftp
+
+$(FTP_FUZZ_DIR) $(FTP_FUZZ_DIR)/corpus:
+	$(Q)mkdir -p $@
+
+$(FTP_FUZZ_BIN): tests/fuzz/fuzz_ftp.c user/ftp.c user/ftp.h Makefile | $(FTP_FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(OBS_FUZZ_CFLAGS) tests/fuzz/fuzz_ftp.c user/ftp.c -o $@
+
+fuzz-ftp: $(FTP_FUZZ_BIN) | $(FTP_FUZZ_DIR)/corpus
+	$(Q)$(FTP_FUZZ_BIN) -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(FTP_FUZZ_DIR)/ -max_total_time=$(FTP_FUZZ_SECONDS) \
+		$(FTP_FUZZ_DIR)/corpus tests/fuzz/corpus-ftp
+
+.PHONY: fuzz-ftp

@@ -503,6 +503,7 @@ static int env_build(struct cctx *c, const struct env_inputs *in, int quiet,
 				 ATTLS_CLIENT_AUTH_REQUIRED);
 	cfg->application_controlled = ADV_V(cadv, eadv, app_ctl, 0);
 	cfg->secondary_map = ADV_V(cadv, eadv, secondary_map, 0);
+	cfg->app_protocol = ADV_V(cadv, eadv, app_proto, ATTLS_APP_NONE);
 	cfg->middlebox_compat = ADV_V(cadv, eadv, middlebox, 0);
 	env_sessions(in, cfg);
 	/* all three, so one run reports every problem of the environment */
