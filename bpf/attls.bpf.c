@@ -572,6 +572,21 @@ static __always_inline int attls_publish_out(struct bpf_sock *sk,
 }
 
 /*
+ * The application accepted an engine hop: remember the connection id on
+ * its socket (attls_appsk), for application control.  Best effort: without
+ * it (no memory) attlsd answers that the socket has no policy.
+ */
+static __always_inline void attls_mark_appsk(struct bpf_sock *sk, __u64 conn_id)
+{
+	struct attls_appsk *a;
+
+	a = bpf_sk_storage_get(&attls_appsk, sk, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (a)
+		a->conn_id = conn_id;
+}
+
+/*
  * One zERT event.  Context fields are read into locals first: clang may
  * otherwise merge the loads into one access through a modified ctx
  * pointer, which the verifier rejects.
@@ -635,6 +650,8 @@ static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
 			ev->flags |= ATTLS_EVF_HOP;
 			ev->hop_conn_id = hop->conn_id;
 			ev->real = hop->real;
+			if (sk && !(flags & ATTLS_EVF_ACTIVE))
+				attls_mark_appsk(sk, hop->conn_id);
 		} else if (sk && (flags & ATTLS_EVF_ACTIVE) &&
 			   attls_publish_out(sk, ev)) {
 			/* the app's side of an outbound engine connection */

@@ -189,6 +189,19 @@ struct attls_hop_val {
 _Static_assert(sizeof(struct attls_hop_val) == 56, "attls_hop_val ABI");
 
 /*
+ * attls_appsk: socket-local storage of the application's side of an
+ * inbound engine connection (the socket the application accept()ed from
+ * the engine's hop), written by sockops when that socket is established.
+ * attlsd looks it up with a socket fd the application passed it
+ * (SCM_RIGHTS, libattls): the kernel resolves the fd to the very socket,
+ * so only a process holding the socket can name its connection.
+ */
+struct attls_appsk {
+	__u64 conn_id;			/* engine connection id (CONNID) */
+};
+_Static_assert(sizeof(struct attls_appsk) == 8, "attls_appsk ABI");
+
+/*
  * Outbound (Direction Outbound, the application connect()s).
  *
  * cgroup/connect4/6 classify in the application's own process context and

@@ -118,6 +118,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_orig SEC(".maps");
 
+/* Engine connection id of an application socket accepted from an engine
+ * hop (inbound), for attlsd's application control (libattls).  Not
+ * cloned: per socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct attls_appsk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_appsk SEC(".maps");
+
 /*
  * Steered outbound connections by the application's local endpoint, for
  * the engine (original destination) and getsockname() (the engine's wire

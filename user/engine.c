@@ -277,6 +277,8 @@ static void thread_preinit(struct engine_thread *t)
 	t->epfd = t->wakefd = t->timerfd = t->spare_fd = t->gc_timerfd = -1;
 	pthread_mutex_init(&t->snap_lock, NULL);
 	pthread_cond_init(&t->snap_cond, NULL);
+	pthread_mutex_init(&t->ac_lock, NULL);
+	STAILQ_INIT(&t->ac_queue);
 	LIST_INIT(&t->conns);
 	LIST_INIT(&t->timed);
 	LIST_INIT(&t->dead);
@@ -601,10 +603,12 @@ static void *thread_main(void *arg)
 			case EP_WAKE: {
 				uint64_t v;
 
-				/* engine_stop() or engine_conn_list() */
+				/* engine_stop(), engine_conn_list() or
+				 * engine_appctl_submit() */
 				if (read(t->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("engine thread %u: wakefd", t->idx);
 				conn_snapshot_serve(t);
+				appctl_serve(t);
 				break;
 			}
 			case EP_TIMER:
@@ -626,6 +630,7 @@ static void *thread_main(void *arg)
 	 * the tombstones can go now. */
 	listeners_close(t);
 	conn_abort_all(t, 0);
+	appctl_drain(t);
 	conn_reap(t);
 	engine_tomb_expire(t, 0, 1);
 	return NULL;
@@ -776,6 +781,7 @@ void engine_destroy(struct engine *e)
 		thread_fini(&e->threads[i]);
 		pthread_cond_destroy(&e->threads[i].snap_cond);
 		pthread_mutex_destroy(&e->threads[i].snap_lock);
+		pthread_mutex_destroy(&e->threads[i].ac_lock);
 	}
 	free(e->threads);
 	engine_steer_gc_free(e);

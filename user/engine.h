@@ -81,6 +81,31 @@ void engine_stop(struct engine *e);
  */
 int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n);
 
+/*
+ * An application control request (libattls, attlsd's appctl.c), already
+ * checked and with its socket identified: the inbound engine connection
+ * id from the socket's attls_appsk storage (0 if none) and the socket's
+ * cookie (SO_COOKIE; outbound connections are known by it).
+ */
+struct engine_appctl_req {
+	uint64_t conn_id;
+	uint64_t cookie;
+	uint32_t req;			/* ATTLS_REQ_* (lib/attls.h) */
+	uint32_t flags;			/* ATTLS_WF_* */
+	uint32_t cert_max;		/* largest certificate to return */
+};
+
+/*
+ * Hand request r to the engine thread that owns its connection.  The
+ * reply (struct attls_wire_rep, then the certificate) goes to reply_fd
+ * from that thread, at once or when the handshake or stop ends; reply_fd
+ * is taken over (closed after the reply) when 0 is returned.  A socket no
+ * engine connection has gets the "no policy" answer.  0, -ENOMEM or
+ * -ESHUTDOWN (the engine is stopping; reply_fd stays the caller's).
+ */
+int engine_appctl_submit(struct engine *e, const struct engine_appctl_req *r,
+			 int reply_fd);
+
 void engine_destroy(struct engine *e);
 
 #endif /* ATTLS_ENGINE_H */

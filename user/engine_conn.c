@@ -147,12 +147,27 @@ struct conn {
 	unsigned tls_client:1;		/* HandshakeRole Client */
 	unsigned cert_requested:1;	/* client: the server asked for ours */
 	unsigned secondary:1;		/* SecondaryMap: the primary's rule */
+	/* Application control (conn_tls_start() in engine_int.h). */
+	unsigned appctl:1;		/* ApplicationControlled On */
+	unsigned clear:1;		/* cleartext relay, no TLS on the wire */
+	unsigned starting:1;		/* conn_tls_start(): xfer_left to flush */
+	unsigned stopping:1;		/* conn_tls_stop(): xfer_left, then
+					 * close_notify, then the partner's */
+	unsigned wire_hold:1;		/* clear: a TLS record waits unread */
+	unsigned allow_hstimeout:1;	/* no ClientHello in time: stay clear */
+	unsigned peer_notified:1;	/* partner's close_notify, no stop yet */
+	size_t xfer_left;		/* a2w bytes still for the old mode */
+	conn_tls_cb tls_cb;		/* pending start/stop completion */
+	void *tls_arg;
 	int fail_rc;			/* set by a callback: conn_set_fail() */
 	char fail_cause[192];
 	char peer_user[33];		/* SAFCheck: the client's local user */
 	char user[33];
 	char desc[320];			/* "CONNID: ... RULE: r" for messages */
 };
+
+static void conn_to_clear(struct conn *c);
+static int conn_client_setup(struct conn *c);
 
 static uint64_t realtime_ns(void)
 {
@@ -288,6 +303,17 @@ static void conn_event_log(const struct conn *c, int rc, const char *event,
 
 /* ---- life cycle ------------------------------------------------------ */
 
+/* Complete a pending conn_tls_start()/conn_tls_stop() with rc. */
+static void conn_tls_notify(struct conn *c, int rc)
+{
+	conn_tls_cb cb = c->tls_cb;
+
+	if (!cb)
+		return;
+	c->tls_cb = NULL;
+	cb(c, rc, c->tls_arg);
+}
+
 static void conn_timed_del(struct conn *c)
 {
 	if (c->in_timed) {
@@ -361,6 +387,7 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	c->dead = 1;
 	conn_timed_del(c);
 	LIST_REMOVE(c, link);
+	conn_tls_notify(c, rc ? rc : ATTLS_RC_PEER_CLOSED);
 	if (e->zert) {
 		z = malloc(sizeof(*z));
 		if (z) {
@@ -492,6 +519,8 @@ static void conn_app_reset(struct conn *c, int err)
  * syslog) took 9 of the engine's 74 syscalls per full handshake
  * (docs/benchmarks.md).
  */
+static int conn_trace_info(const struct conn *c);
+
 static int conn_trace_info(const struct conn *c)
 {
 	return c->act && (c->act->trace & (4 | 8)) &&
@@ -507,6 +536,7 @@ static void conn_established(struct conn *c)
 	if (!e->zert && !conn_trace_info(c))
 		return;
 	if (e->zert) {
+		free(c->tls);	/* application control: a later handshake */
 		c->tls = malloc(sizeof(*c->tls));
 		if (c->tls)
 			tls = c->tls;
@@ -575,7 +605,7 @@ static int conn_wire_connected(struct conn *c)
 	c->wire_connecting = 0;
 	c->wire_rd = c->wire_wr = 1;
 	/* Without HandshakeTimeout only the connect had a deadline. */
-	if (!c->env->handshake_timeout)
+	if (!c->env->handshake_timeout || c->clear)
 		conn_timed_del(c);
 	return 1;
 }
@@ -681,6 +711,7 @@ static int conn_handshake(struct conn *c)
 		if (conn_sni_acked(c))
 			return 0;
 		conn_established(c);
+		conn_tls_notify(c, ATTLS_RC_OK);
 		return 1;
 	}
 	se = SSL_get_error(c->ssl, r);
@@ -734,10 +765,15 @@ static int conn_wire_write(struct conn *c)
 
 	if (!c->hs_done || c->wire_shut)
 		return 0;
-	while (c->a2w.len) {
+	while (c->a2w.len && !(c->stopping && !c->xfer_left)) {
 		if (!ssl_ready(c, c->wr_want))
 			return progress;
 		rbuf_data_iov(&c->a2w, cap, iov);
+		/* Stopping: only what the application wrote before the stop
+		 * is encrypted.  A retry passes the same length: xfer_left
+		 * changes only when a write succeeds. */
+		if (c->stopping && iov[0].iov_len > c->xfer_left)
+			iov[0].iov_len = c->xfer_left;
 		ERR_clear_error();
 		r = SSL_write_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
 		sys = errno;
@@ -745,6 +781,8 @@ static int conn_wire_write(struct conn *c)
 			rbuf_consume(&c->a2w, n, cap);
 			c->bytes_out += n;
 			c->wr_want = 0;
+			if (c->stopping)
+				c->xfer_left -= n;
 			progress = 1;
 			continue;
 		}
@@ -758,7 +796,7 @@ static int conn_wire_write(struct conn *c)
 			conn_ssl_fail(c, "Data Encryption", se, sys);
 		return 0;
 	}
-	if (c->app_eof && !c->notify_sent) {
+	if ((c->stopping ? !c->xfer_left : c->app_eof) && !c->notify_sent) {
 		if (!ssl_ready(c, c->wr_want))
 			return progress;
 		ERR_clear_error();
@@ -780,8 +818,12 @@ static int conn_wire_write(struct conn *c)
 		c->notify_sent = 1;
 		c->wr_want = 0;
 		progress = 1;
+		if (c->stopping && (r == 1 || c->peer_notified)) {
+			conn_to_clear(c);
+			return 1;
+		}
 	}
-	if (c->notify_sent && !c->wire_shut) {
+	if (c->notify_sent && !c->wire_shut && !c->stopping) {
 		if (shutdown(c->wire_fd, SHUT_WR) && errno != ENOTCONN) {
 			conn_peer_reset(c, "Connection Close", errno);
 			return 0;
@@ -799,7 +841,7 @@ static int conn_wire_read(struct conn *c)
 	struct iovec iov[2];
 	int progress = 0, r, sys, se, rc;
 
-	if (!c->hs_done || c->peer_eof || c->truncated)
+	if (!c->hs_done || c->peer_eof || c->truncated || c->peer_notified)
 		return 0;
 	while (c->w2a.len < cap) {
 		if (!ssl_ready(c, c->rd_want) && !SSL_has_pending(c->ssl))
@@ -825,7 +867,16 @@ static int conn_wire_read(struct conn *c)
 		if (ssl_wait(c, se, &c->rd_want))
 			return progress;
 		if (se == SSL_ERROR_ZERO_RETURN) {
-			c->peer_eof = 1;
+			if (c->stopping && c->notify_sent) {
+				conn_to_clear(c);
+				return 1;
+			}
+			/* Application control: the partner may go on in
+			 * cleartext (conn_notified()); else its FIN follows. */
+			if (c->appctl || c->stopping)
+				c->peer_notified = 1;
+			else
+				c->peer_eof = 1;
 			return 1;
 		}
 		rc = attls_rc_from_ssl(c->ssl, se, sys, 1);
@@ -921,6 +972,214 @@ static int conn_app_write(struct conn *c)
 	return progress;
 }
 
+/* ---- application control: the cleartext relay ------------------------ */
+
+/*
+ * Held TLS bytes (the race rule in engine_int.h) wait this long for the
+ * application's init when the environment has no HandshakeTimeout.
+ */
+#define ENGINE_APPCTL_HOLD_NS	(30ull * 1000000000ull)
+
+static int tls_record_head(const unsigned char *h, ssize_t n)
+{
+	return h[0] == TLS_CT_HANDSHAKE && (n < 2 || h[1] == 3) &&
+	       (n < 3 || h[2] <= 4);
+}
+
+/* A TLS handshake record heads the unread wire stream in cleartext mode:
+ * stop reading until the application starts TLS, or fail at the deadline. */
+static void conn_hold(struct conn *c)
+{
+	uint64_t ns = c->env->handshake_timeout ?
+		      (uint64_t)c->env->handshake_timeout * 1000000000ull :
+		      ENGINE_APPCTL_HOLD_NS;
+
+	c->wire_hold = 1;
+	log_debug("%s: TLS handshake record from the partner before the "
+		  "application started TLS: held", c->desc);
+	if (!c->starting)
+		conn_timed_add(c, engine_now_ns() + ns);
+}
+
+/* Cleartext wire -> w2a, holding a TLS handshake record (see above). */
+static int conn_clear_read(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize;
+	unsigned char h[3];
+	struct iovec iov[2];
+	int progress = 0, cnt;
+	ssize_t n;
+
+	if (c->peer_eof || c->wire_hold || c->wire_connecting)
+		return 0;
+	while (c->wire_rd && c->w2a.len < cap) {
+		n = recv(c->wire_fd, h, sizeof(h), MSG_PEEK);
+		if (n > 0 && tls_record_head(h, n)) {
+			/* A partial header: its next bytes bring a new edge. */
+			if (n < (ssize_t)sizeof(h))
+				c->wire_rd = 0;
+			else
+				conn_hold(c);
+			return progress;
+		}
+		if (n > 0) {
+			if (rbuf_ensure(&c->w2a, cap)) {
+				conn_err(c, ATTLS_RC_NOMEM, "Application Data",
+					 "%s", strerror(ENOMEM));
+				conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+				return 0;
+			}
+			cnt = rbuf_space_iov(&c->w2a, cap, iov);
+			n = readv(c->wire_fd, iov, cnt);
+		}
+		if (n > 0) {
+			c->w2a.len += (size_t)n;
+			c->bytes_in += (size_t)n;
+			progress = 1;
+			continue;
+		}
+		if (n == 0) {
+			c->peer_eof = 1;
+			return 1;
+		}
+		if (errno == EAGAIN) {
+			c->wire_rd = 0;
+			return progress;
+		}
+		if (errno == EINTR)
+			continue;
+		conn_peer_reset(c, "Application Data", errno);
+		return 0;
+	}
+	return progress;
+}
+
+/* Cleartext a2w -> wire (starting: only xfer_left bytes); FIN after app EOF. */
+static int conn_clear_write(struct conn *c)
+{
+	size_t cap = c->t->e->bufsize, lim;
+	struct iovec iov[2];
+	struct msghdr msg = { .msg_iov = iov };
+	int progress = 0;
+	ssize_t n;
+
+	if (c->wire_shut || c->wire_connecting)
+		return 0;
+	while (c->a2w.len && c->wire_wr && !(c->starting && !c->xfer_left)) {
+		msg.msg_iovlen = (size_t)rbuf_data_iov(&c->a2w, cap, iov);
+		if (c->starting) {
+			lim = c->xfer_left;
+			if (iov[0].iov_len >= lim) {
+				iov[0].iov_len = lim;
+				msg.msg_iovlen = 1;
+			} else if (msg.msg_iovlen == 2 &&
+				   iov[1].iov_len > lim - iov[0].iov_len) {
+				iov[1].iov_len = lim - iov[0].iov_len;
+			}
+		}
+		n = sendmsg(c->wire_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			rbuf_consume(&c->a2w, (size_t)n, cap);
+			c->bytes_out += (size_t)n;
+			if (c->starting)
+				c->xfer_left -= (size_t)n;
+			progress = 1;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN) {
+			c->wire_wr = 0;
+			return progress;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		conn_peer_reset(c, "Application Data", n < 0 ? errno : EPIPE);
+		return 0;
+	}
+	if (c->app_eof && !c->a2w.len && !c->starting) {
+		if (shutdown(c->wire_fd, SHUT_WR) && errno != ENOTCONN) {
+			conn_peer_reset(c, "Connection Close", errno);
+			return 0;
+		}
+		c->wire_shut = c->notify_sent = 1;
+		progress = 1;
+	}
+	return progress;
+}
+
+/*
+ * The partner sent close_notify on an application-controlled connection
+ * before the application stopped TLS: a FIN next is the end of the
+ * connection (the application gets EOF); cleartext next waits unread for
+ * the application's stop.
+ */
+static int conn_notified(struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	if (!c->peer_notified || c->stopping || c->peer_eof || c->w2a.len ||
+	    !c->wire_rd)
+		return 0;
+	n = recv(c->wire_fd, &b, 1, MSG_PEEK);
+	if (n == 0) {
+		c->peer_eof = 1;
+		return 1;
+	}
+	if (n < 0 && errno == EAGAIN)
+		c->wire_rd = 0;
+	else if (n < 0 && errno != EINTR)
+		conn_peer_reset(c, "Connection Close", errno);
+	return 0;
+}
+
+/* conn_tls_start() has flushed the cleartext before it: handshake now. */
+static int conn_tls_begin(struct conn *c)
+{
+	if (!c->starting || !c->clear || c->xfer_left)
+		return 0;
+	c->clear = c->starting = c->wire_hold = 0;
+	conn_timed_del(c);
+	if (c->env->handshake_timeout)
+		conn_timed_add(c, engine_now_ns() +
+			       (uint64_t)c->env->handshake_timeout * 1000000000ull);
+	log_debug("%s: application control: TLS handshake starts (%s)",
+		  c->desc, c->tls_client ? "client" : "server");
+	return 1;
+}
+
+/* Stop complete (both close_notify exchanged): a fresh SSL for a later
+ * start, cleartext relay from here on. */
+static void conn_to_clear(struct conn *c)
+{
+	SSL *ssl = SSL_new(SSL_get_SSL_CTX(c->ssl));
+
+	if (!ssl || SSL_set_fd(ssl, c->wire_fd) != 1) {
+		SSL_free(ssl);
+		conn_err(c, ATTLS_RC_NOMEM, "Connection Stop", "SSL_new failed");
+		attls_ssl_drain(c->desc, "SSL_new");
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return;
+	}
+	SSL_free(c->ssl);
+	c->ssl = ssl;
+	SSL_set_app_data(ssl, c);
+	SSL_set_read_ahead(ssl, 0);
+	if (c->tls_client) {
+		SSL_set_connect_state(ssl);
+		conn_client_setup(c);	/* it worked on the first SSL */
+	} else {
+		SSL_set_accept_state(ssl);
+	}
+	c->clear = 1;
+	c->stopping = c->hs_done = c->peeked = c->notify_sent = 0;
+	c->peer_notified = c->cert_requested = 0;
+	c->hs_want = c->rd_want = c->wr_want = 0;
+	c->fail_rc = 0;
+	conn_timed_del(c);
+	log_debug("%s: application control: TLS stopped, cleartext", c->desc);
+	conn_tls_notify(c, ATTLS_RC_OK);
+}
+
 static void conn_pump(struct conn *c)
 {
 	int progress;
@@ -931,16 +1190,22 @@ static void conn_pump(struct conn *c)
 			progress |= conn_hop_connected(c);
 		if (!c->dead && c->wire_connecting && (c->wire_rd || c->wire_wr))
 			progress |= conn_wire_connected(c);
-		if (!c->dead && !c->hs_done)
+		if (!c->dead && !c->hs_done && !c->clear)
 			progress |= conn_handshake(c);
 		if (!c->dead)
 			progress |= conn_app_read(c);
 		if (!c->dead)
-			progress |= conn_wire_write(c);
+			progress |= c->clear ? conn_clear_write(c) :
+				    conn_wire_write(c);
 		if (!c->dead)
-			progress |= conn_wire_read(c);
+			progress |= c->clear ? conn_clear_read(c) :
+				    conn_wire_read(c);
 		if (!c->dead)
 			progress |= conn_app_write(c);
+		if (!c->dead && c->peer_notified)
+			progress |= conn_notified(c);
+		if (!c->dead && c->starting)
+			progress |= conn_tls_begin(c);
 		if (c->dead)
 			return;
 		if (c->wire_shut && c->hop_shut) {
@@ -1004,6 +1269,52 @@ void conn_event(struct ep_ref *ref, uint32_t events)
 		conn_sock_error(c, wire);
 }
 
+/*
+ * The deadline of an application-controlled connection passed: held TLS
+ * bytes the application never started TLS for, a stop the partner never
+ * answered, or (ALLOW_HSTIMEOUT) a client that never started the
+ * handshake.  1 when dealt with.
+ */
+static int conn_appctl_expired(struct conn *c)
+{
+	if (c->clear) {
+		if (c->wire_hold && !c->starting) {
+			conn_err(c, ATTLS_RC_APPCTL_HELD, "Application Control",
+				 "the partner started a TLS handshake but the "
+				 "application did not start TLS within %llu s "
+				 "(fix: the application must call "
+				 "ATTLS_REQ_INIT_CONNECTION, libattls)",
+				 c->env->handshake_timeout ?
+				 (unsigned long long)c->env->handshake_timeout :
+				 ENGINE_APPCTL_HOLD_NS / 1000000000ull);
+			conn_close(c, 1, 1, ATTLS_RC_APPCTL_HELD);
+		} else {
+			conn_timed_del(c);
+		}
+		return 1;
+	}
+	if (c->stopping) {
+		conn_err(c, ATTLS_RC_APPCTL_STOP, "Connection Stop",
+			 "the partner did not answer our close_notify within "
+			 "%u s", c->env->handshake_timeout ?
+			 c->env->handshake_timeout : 30);
+		conn_close(c, 1, 1, ATTLS_RC_APPCTL_STOP);
+		return 1;
+	}
+	if (c->allow_hstimeout && !c->hs_done && !c->peeked && !c->tls_client) {
+		/* Nothing from the client: the connection stays, in clear. */
+		c->clear = 1;
+		c->allow_hstimeout = 0;
+		conn_timed_del(c);
+		conn_event_log(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Application Control",
+			       "no handshake from the client; cleartext "
+			       "(ATTLS_REQ_ALLOW_HSTIMEOUT)");
+		conn_tls_notify(c, ATTLS_RC_HANDSHAKE_TIMEOUT);
+		return 1;
+	}
+	return 0;
+}
+
 void conn_tick(struct engine_thread *t, uint64_t now)
 {
 	struct conn *c, *next;
@@ -1014,7 +1325,7 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 			conn_truncated(c, now);
 			continue;
 		}
-		if (c->hs_done || now < c->deadline_ns)
+		if (now < c->deadline_ns)
 			continue;
 		if (c->wire_connecting) {
 			char ra[ATTLS_ADDRSTRLEN];
@@ -1029,6 +1340,10 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 			conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
 			continue;
 		}
+		if (c->appctl && conn_appctl_expired(c))
+			continue;
+		if (c->hs_done)
+			continue;
 		conn_err(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Initial Handshake",
 			 "no complete handshake within HandshakeTimeout %u s "
 			 "(fix: check the partner, or raise HandshakeTimeout in "
@@ -1440,6 +1755,13 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 		SSL_set_connect_state(c->ssl);
 	else
 		SSL_set_accept_state(c->ssl);
+	if (c->env->application_controlled) {
+		/* Cleartext until the application starts TLS.  No read-ahead:
+		 * after a close_notify, the cleartext that follows must stay
+		 * in the socket, not in OpenSSL's buffer. */
+		c->appctl = c->clear = 1;
+		SSL_set_read_ahead(c->ssl, 0);
+	}
 	return c;
 }
 
@@ -1464,6 +1786,21 @@ static void conn_start(struct conn *c, uint64_t deadline_ns)
 	if (deadline_ns)
 		conn_timed_add(c, deadline_ns);
 	conn_pump(c);
+}
+
+/*
+ * A secondary connection (steered with ATTLS_STEER_F_SECONDARY) is
+ * protected from its first byte even when the primary's environment says
+ * ApplicationControlled On: the application starts TLS on its control
+ * connection only, never on data connections, so a secondary left in the
+ * cleartext relay would carry protected data in cleartext.
+ */
+static void conn_secondary_mark(struct conn *c, uint32_t flags)
+{
+	if (!(flags & ATTLS_STEER_F_SECONDARY))
+		return;
+	c->secondary = 1;
+	c->appctl = c->clear = 0;
 }
 
 /*
@@ -1537,7 +1874,7 @@ void conn_accept(struct engine_thread *t, int fd,
 	c = conn_new(t, g, &flow, &sv.owner, sv.rule_id, fd, -1, 0);
 	if (!c)
 		return;
-	c->secondary = !!(sv.flags & ATTLS_STEER_F_SECONDARY);
+	conn_secondary_mark(c, sv.flags);
 	if (conn_secmap_register(c, sv.clause))
 		return;
 	c->wire_rd = c->wire_wr = 1;
@@ -1556,7 +1893,7 @@ void conn_accept(struct engine_thread *t, int fd,
 			   ATTLS_RC_APPL_CONNECT : ATTLS_RC_RESOURCE);
 		return;
 	}
-	conn_start(c, c->env->handshake_timeout ? engine_now_ns() +
+	conn_start(c, c->env->handshake_timeout && !c->clear ? engine_now_ns() +
 		   (uint64_t)c->env->handshake_timeout * 1000000000ull : 0);
 	return;
 
@@ -1719,7 +2056,7 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	c->out_key = key;
 	c->out_cookie = ov.cookie;
 	c->out_registered = 1;
-	c->secondary = !!(ov.flags & ATTLS_STEER_F_SECONDARY);
+	conn_secondary_mark(c, ov.flags);
 	c->hop_up = 1;
 	c->hop_rd = c->hop_wr = 1;
 	err = conn_wire_open(c, &ov, ra);
@@ -1738,5 +2075,142 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	limit = c->env->handshake_timeout ?
 		(uint64_t)c->env->handshake_timeout * 1000000000ull :
 		c->wire_connecting ? ENGINE_CONNECT_TIMEOUT_NS : 0;
+	if (c->clear && !c->wire_connecting)
+		limit = 0;	/* no handshake until the application asks */
 	conn_start(c, limit ? engine_now_ns() + limit : 0);
+}
+
+/* ---- application control: the interface (engine_int.h) --------------- */
+
+int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
+		   conn_tls_cb cb, void *arg)
+{
+	int inq = 0;
+
+	if (c->dead)
+		return -ENOTCONN;
+	if (!c->clear || c->starting)
+		return -EALREADY;
+	if (c->tls_cb)
+		return -EBUSY;
+	if (c->peer_eof || c->wire_shut || c->app_eof)
+		return -EPIPE;
+	if (client != c->tls_client) {
+		c->tls_client = !!client;
+		if (client) {
+			SSL_set_connect_state(c->ssl);
+			if (conn_client_setup(c))
+				return -EINVAL;
+		} else {
+			SSL_set_accept_state(c->ssl);
+		}
+	}
+	/* What the application wrote before asking goes out in cleartext
+	 * first: a2w plus what still waits in the hop socket. */
+	if (c->hop_up && ioctl(c->hop_fd, SIOCINQ, &inq))
+		inq = 0;
+	c->xfer_left = c->a2w.len + (size_t)(inq > 0 ? inq : 0);
+	c->starting = 1;
+	c->allow_hstimeout = allow_hstimeout && !c->tls_client;
+	c->tls_cb = cb;
+	c->tls_arg = arg;
+	c->hop_rd = 1;		/* read the hop up to xfer_left now */
+	conn_pump(c);
+	return 0;
+}
+
+int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg)
+{
+	int inq = 0;
+
+	if (c->dead)
+		return -ENOTCONN;
+	if (c->clear || c->starting || !c->hs_done || c->stopping)
+		return c->hs_done || c->clear ? -EALREADY : -EBUSY;
+	if (c->tls_cb)
+		return -EBUSY;
+	if (c->w2a.len || SSL_has_pending(c->ssl))
+		return -EPROTO;		/* the application has data to read */
+	if (c->notify_sent || c->wire_shut)
+		return -EPIPE;
+	if (c->hop_up && ioctl(c->hop_fd, SIOCINQ, &inq))
+		inq = 0;
+	c->xfer_left = c->a2w.len + (size_t)(inq > 0 ? inq : 0);
+	c->stopping = 1;
+	c->tls_cb = cb;
+	c->tls_arg = arg;
+	conn_timed_add(c, engine_now_ns() +
+		       (c->env->handshake_timeout ?
+			(uint64_t)c->env->handshake_timeout * 1000000000ull :
+			ENGINE_APPCTL_HOLD_NS));
+	c->hop_rd = 1;
+	conn_pump(c);
+	return 0;
+}
+
+int conn_tls_rekey(struct conn *c)
+{
+	int r, se;
+
+	if (c->dead)
+		return -ENOTCONN;
+	if (c->clear || !c->hs_done || c->stopping || c->notify_sent)
+		return -EALREADY;
+	if (SSL_version(c->ssl) != TLS1_3_VERSION)
+		return -EOPNOTSUPP;	/* SSL_OP_NO_RENEGOTIATION for 1.2 */
+	ERR_clear_error();
+	if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED) != 1) {
+		attls_ssl_drain(c->desc, "SSL_key_update");
+		return -EOPNOTSUPP;
+	}
+	/* Send it now unless a write is pending (which then carries it). */
+	if (!c->wr_want) {
+		r = SSL_do_handshake(c->ssl);
+		if (r != 1) {
+			se = SSL_get_error(c->ssl, r);
+			if (!ssl_wait(c, se, &c->wr_want)) {
+				attls_ssl_drain(c->desc, "KeyUpdate");
+				return -EIO;
+			}
+		}
+	}
+	log_debug("%s: application control: key update sent", c->desc);
+	return 0;
+}
+
+enum conn_tls_state conn_tls_state(const struct conn *c)
+{
+	if (c->dead)
+		return CONN_TLS_CLOSED;
+	if (c->stopping)
+		return CONN_TLS_STOPPING;
+	if (c->starting || (!c->clear && !c->hs_done))
+		return CONN_TLS_HANDSHAKE;
+	return c->clear ? CONN_TLS_CLEAR : CONN_TLS_SECURE;
+}
+
+struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
+			   uint64_t cookie)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &t->conns, link) {
+		if (c->outbound ? cookie && c->out_cookie == cookie :
+		    conn_id && c->id == conn_id)
+			return c;
+	}
+	return NULL;
+}
+
+void conn_view(const struct conn *c, struct conn_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = c->id;
+	v->act = c->act;
+	v->env = c->env;
+	v->ssl = c->ssl;
+	v->state = conn_tls_state(c);
+	v->appctl = c->appctl;
+	v->client = c->tls_client;
+	v->desc = c->desc;
 }

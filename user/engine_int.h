@@ -136,6 +136,7 @@ struct conn;
 struct steer_ent;
 struct secmap_ent;
 struct secmap_ref;
+struct appctl_slot;
 
 struct engine_thread {
 	struct engine *e;
@@ -173,6 +174,10 @@ struct engine_thread {
 	int snap_pending;
 	struct zert_conn *snap;	/* malloc'ed by this thread, taken by the asker */
 	size_t nsnap;
+	/* Application control requests (engine_appctl.c) for this thread,
+	 * posted by attlsd's appctl thread, then wakefd. */
+	pthread_mutex_t ac_lock;
+	STAILQ_HEAD(, appctl_slot) ac_queue;
 };
 
 struct engine {
@@ -317,5 +322,99 @@ int conn_client_cert_cb(SSL *ssl, void *arg);
  * `cause` is logged with it.
  */
 void conn_set_fail(SSL *ssl, int rc, const char *cause);
+
+/*
+ * ---- Application-controlled connections (engine_conn.c) ----------------
+ *
+ * A connection whose environment has ApplicationControlled On starts as a
+ * CLEARTEXT RELAY: the engine still owns the wire socket (and the hop),
+ * but copies bytes unchanged in both directions.  Another engine module
+ * (engine_appctl.c for libattls; a protocol helper such as FTP AUTH TLS)
+ * switches it, always on the connection's own engine thread:
+ *
+ *   conn_tls_start(c, client, allow_hstimeout, cb, arg)
+ *	cleartext -> TLS handshake in the given role (client = 1: we send
+ *	the ClientHello; 0: we wait for one) -> TLS relay.  Everything the
+ *	application wrote before the call (the a2w buffer plus the hop's
+ *	unread receive queue, counted at the call) is first sent to the
+ *	wire IN CLEARTEXT, then the handshake starts; later application
+ *	bytes are encrypted.  HandshakeTimeout runs from the handshake's
+ *	start.  cb(c, 0) when the handshake completed; cb(c, rc) with the
+ *	AT-TLS return code when it failed (the connection is then closed:
+ *	conn_tls_state() == CONN_TLS_CLOSED) or, with allow_hstimeout
+ *	(server only), when no client byte came within HandshakeTimeout
+ *	(then the connection stays CONN_TLS_CLEAR).
+ *
+ *   conn_tls_stop(c, cb, arg)
+ *	TLS -> cleartext: application bytes written before the call are
+ *	encrypted and sent, then our close_notify; the partner's bytes
+ *	before its close_notify still reach the application; after it the
+ *	connection is a cleartext relay again (a new SSL for a later
+ *	conn_tls_start()).  cb(c, 0) when done; cb(c, rc) if it failed.
+ *	-EPROTO when decrypted bytes still wait for the application.
+ *
+ *   conn_tls_rekey(c)	TLS 1.3 KeyUpdate (update_requested) now.
+ *
+ * The race rule: in cleartext, a wire stream whose unread head is a TLS
+ * handshake record header (0x16 0x03 0x00-0x04) is NOT relayed: the engine
+ * stops reading the wire until conn_tls_start() (the bytes are then the
+ * handshake's first, e.g. a ClientHello sent right after the partner read
+ * "220 Ready to start TLS") or, without a start within HandshakeTimeout
+ * (30 s when it is 0), fails the connection with RC 5141.  So a TLS
+ * record never reaches the application as cleartext, whichever of the
+ * application's start and the partner's ClientHello comes first.
+ *
+ * cb runs on the engine thread, possibly inside the start/stop call
+ * itself, at most once per call; c stays valid until the event batch ends
+ * (conn_reap()).  Only one start or stop is pending at a time.
+ * Start/stop return 0 (cb will be called), -EALREADY (already secure /
+ * already clear), -EBUSY (a start or stop is pending), -EPIPE (the
+ * connection is closing), -EPROTO (stop with unread data), -ENOTCONN.
+ * A partner's close_notify before the application's stop: a FIN right
+ * after it ends the connection (the application gets EOF); cleartext
+ * after it waits unread until conn_tls_stop().
+ */
+typedef void (*conn_tls_cb)(struct conn *c, int rc, void *arg);
+
+enum conn_tls_state {
+	CONN_TLS_CLEAR = 1,	/* cleartext relay (application control) */
+	CONN_TLS_HANDSHAKE,	/* start requested or handshake running */
+	CONN_TLS_SECURE,
+	CONN_TLS_STOPPING,	/* close_notify exchange of a stop */
+	CONN_TLS_CLOSED,
+};
+
+int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
+		   conn_tls_cb cb, void *arg);
+int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg);
+/* 0, -EALREADY (not secure), -EOPNOTSUPP (TLS 1.2: renegotiation is
+ * disabled), -EIO. */
+int conn_tls_rekey(struct conn *c);
+enum conn_tls_state conn_tls_state(const struct conn *c);
+
+/* What another module may read of a connection (valid until it ends). */
+struct conn_view {
+	uint64_t id;
+	const struct attls_action *act;
+	const struct attls_env_cfg *env;
+	SSL *ssl;
+	enum conn_tls_state state;
+	int appctl;		/* ApplicationControlled On */
+	int client;		/* TLS client role */
+	const char *desc;	/* "CONNID: ... RULE: r" for messages */
+};
+void conn_view(const struct conn *c, struct conn_view *v);
+
+/* The connection of thread t whose application socket is the inbound
+ * one of engine connection conn_id, or the outbound one with socket
+ * cookie `cookie` (0: none); NULL. */
+struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
+			   uint64_t cookie);
+
+/* engine_appctl.c */
+/* Serve the application control requests queued for t (wakefd). */
+void appctl_serve(struct engine_thread *t);
+/* Thread t ends: answer what is still queued for it. */
+void appctl_drain(struct engine_thread *t);
 
 #endif /* ATTLS_ENGINE_INT_H */

@@ -63,10 +63,15 @@ enum attls_rc {
 	ATTLS_RC_SNI			= 5121,	/* SNI name missing, unknown or not
 						 * acknowledged (ServerHandshakeSNI /
 						 * ClientHandshakeSNIMatch Required) */
-	/* SecondaryMap and the FTP helper: 5141-5149 */
-	ATTLS_RC_SECMAP			= 5141,	/* SecondaryMap entry cannot be made */
-	ATTLS_RC_FTP_CLEARTEXT		= 5142,	/* FTP command before AUTH TLS refused */
-	ATTLS_RC_FTP_PROTOCOL		= 5143,	/* FTP control stream not acceptable */
+	/* Application control (ApplicationControlled On, libattls): 5141-5149. */
+	ATTLS_RC_APPCTL_HELD		= 5141,	/* partner sent TLS, application never
+						 * started TLS */
+	ATTLS_RC_APPCTL_STOP		= 5142,	/* partner did not answer the stop's
+						 * close_notify */
+	/* SecondaryMap and the FTP helper: 5151-5159 */
+	ATTLS_RC_SECMAP			= 5151,	/* SecondaryMap entry cannot be made */
+	ATTLS_RC_FTP_CLEARTEXT		= 5152,	/* FTP command before AUTH TLS refused */
+	ATTLS_RC_FTP_PROTOCOL		= 5153,	/* FTP control stream not acceptable */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

@@ -22,14 +22,17 @@ def main():
     ap.add_argument("--mode", choices=("pasv", "actv"), required=True)
     ap.add_argument("--bytes", type=int, default=1 << 20)
     ap.add_argument("--plain-data", action="store_true")
+    ap.add_argument("--plain-ctl", action="store_true",
+                    help="control connection in cleartext (ApplicationControlled "
+                    "On and the server never starts TLS)")
     a = ap.parse_args()
     res = {}
     ctx = ssl.create_default_context(cafile=a.ca)
     ctx.check_hostname = False
     raw = socket.create_connection((a.host, a.port), timeout=20,
                                    source_address=(a.bind, 0))
-    ctl = ctx.wrap_socket(raw)
-    res["ctl_tls"] = ctl.version()
+    ctl = raw if a.plain_ctl else ctx.wrap_socket(raw)
+    res["ctl_tls"] = None if a.plain_ctl else ctl.version()
     f = ctl.makefile("rwb", buffering=0)
     if a.mode == "pasv":
         f.write(b"PASV %d\n" % a.bytes)
