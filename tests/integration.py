@@ -623,7 +623,10 @@ class Env:
                 info("removing stale %s/%s" % (tmp, n))
                 shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
 
-    def setup(self):
+    def setup_base(self):
+        """What every suite needs first: the temp dir with the server log
+        and zERT dir, bpffs, this run's cgroup and netns (stale ones of
+        dead runs swept), ADDR and CLIENT_ADDR on lo."""
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
         self.srvlog = self.path("servers.ndjson")
@@ -647,6 +650,8 @@ class Env:
         for a in (ADDR, CLIENT_ADDR):
             run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
 
+    def setup(self):
+        self.setup_base()
         self.make_certs()
         self.policy = self.path("test.policy")
         self.write_policy(prio_clear=200)

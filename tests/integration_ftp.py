@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,25 +93,7 @@ class FtpEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
     def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
-        os.chmod(self.tmp, 0o755)
-        self.srvlog = self.path("servers.ndjson")
-        open(self.srvlog, "w").close()
-        self.zert_dir = self.path("zert")
-        os.mkdir(self.zert_dir)
-        self.zert_file = os.path.join(self.zert_dir, "zert.ndjson")
-        if not it.bpffs_mounted():
-            run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check_rc=True)
-            self.mounted_bpffs = True
-        self.cg2 = it.find_cgroup2()
-        self.cgdir = os.path.join(self.cg2, self.name)
-        self.sweep_stale()
-        os.mkdir(self.cgdir)
-        run(["ip", "netns", "add", self.netns], check_rc=True)
-        self.netns_made = True
-        run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
-        for a in (ADDR, CLIENT_ADDR):
-            run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
+        self.setup_base()
         self.make_certs()
         self.policy = self.path("ftp.policy")
         with open(self.policy, "w") as f:
