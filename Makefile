@@ -44,6 +44,15 @@ SKEL     := $(OUTPUT)/attls.skel.h
 ATTLSD   := $(OUTPUT)/attlsd
 ATTLSCTL := $(OUTPUT)/attlsctl
 
+# libattls: the application control library (user/lib/, docs/appctl.md).
+# Not part of attlsd (USER_SRCS is user/*.c only): applications link it.
+LIBATTLS_SOVER := 1
+LIBATTLS_A     := $(OUTPUT)/lib/libattls.a
+LIBATTLS_SO    := $(OUTPUT)/lib/libattls.so.$(LIBATTLS_SOVER)
+LIBATTLS_PC    := $(OUTPUT)/lib/attls.pc
+# The sample controlling application of the integration tests.
+STARTTLS_SRV   := $(OUTPUT)/tests/starttls_srv
+
 ifeq ($(V),1)
 Q :=
 msg =
@@ -56,9 +65,9 @@ endif
 .SECONDARY:
 .PHONY: all clean deps demo check test unit integration vmlinux install bench
 
-all: $(ATTLSD) $(ATTLSCTL)
+all: $(ATTLSD) $(ATTLSCTL) $(LIBATTLS_A) $(LIBATTLS_SO) $(LIBATTLS_PC) $(STARTTLS_SRV)
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/policy $(OUTPUT)/cli $(OUTPUT)/tests $(OUTPUT)/tests/unit:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/policy $(OUTPUT)/cli $(OUTPUT)/tests $(OUTPUT)/tests/unit $(OUTPUT)/lib $(OUTPUT)/tests/helpers:
 	$(Q)mkdir -p $@
 
 # BPF: .bpf.c -> .tmp.bpf.o -> bpftool gen object -> .bpf.o -> gen skeleton
@@ -93,6 +102,32 @@ $(ATTLSCTL): $(CLI_OBJS) $(POLICY_OBJS) $(CLI_SHARED)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTPUT)/lib/libattls.o: user/lib/libattls.c Makefile | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(LIBATTLS_A): $(OUTPUT)/lib/libattls.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBATTLS_SO): $(OUTPUT)/lib/libattls.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,libattls.so.$(LIBATTLS_SOVER) $^ -o $@
+	$(Q)ln -sf libattls.so.$(LIBATTLS_SOVER) $(OUTPUT)/lib/libattls.so
+
+$(LIBATTLS_PC): Makefile | $(OUTPUT)/lib
+	$(call msg,GEN,$@)
+	$(Q)printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: attls\nDescription: attls application control (AT-TLS SIOCTTLSCTL)\nVersion: 1.0\nLibs: -L$${libdir} -lattls\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+
+$(OUTPUT)/tests/helpers/%.o: tests/helpers/%.c Makefile | $(OUTPUT)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iuser/lib -c $< -o $@
+
+# Linked with the static library, as an application would (-lattls).
+$(STARTTLS_SRV): $(OUTPUT)/tests/helpers/starttls_srv.o $(LIBATTLS_A)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lcrypto -o $@
+
 # Unit tests: one binary per tests/unit/*.c, linked with the policy library.
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o $(OUTPUT)/user/addr.o $(OUTPUT)/user/rc_table.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
@@ -107,7 +142,8 @@ unit: $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 integration: all
-	$(Q)for t in tests/integration.py tests/integration_zert.py; do \
+	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_appctl.py \
+	         tests/integration_ftp.py; do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
@@ -140,6 +176,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(ATTLSD) $(DESTDIR)$(PREFIX)/sbin/attlsd
 	install -m 0755 $(ATTLSCTL) $(DESTDIR)$(PREFIX)/bin/attlsctl
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0644 user/lib/attls.h $(DESTDIR)$(PREFIX)/include/attls.h
+	install -m 0644 $(LIBATTLS_A) $(DESTDIR)$(PREFIX)/lib/libattls.a
+	install -m 0755 $(LIBATTLS_SO) $(DESTDIR)$(PREFIX)/lib/libattls.so.$(LIBATTLS_SOVER)
+	ln -sf libattls.so.$(LIBATTLS_SOVER) $(DESTDIR)$(PREFIX)/lib/libattls.so
+	install -m 0644 $(LIBATTLS_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/attls.pc
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

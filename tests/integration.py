@@ -623,10 +623,10 @@ class Env:
                 info("removing stale %s/%s" % (tmp, n))
                 shutil.rmtree(os.path.join(tmp, n), ignore_errors=True)
 
-    def setup_base(self):
-        """What every suite needs first: the temp dir with the server log
-        and zERT dir, bpffs, this run's cgroup and netns (stale ones of
-        dead runs swept), ADDR and CLIENT_ADDR on lo."""
+    def setup_sandbox(self):
+        """What every suite needs before its policy: the temp dir (server
+        log, zERT dir), bpffs, this run's cgroup, the netns with ADDR and
+        CLIENT_ADDR on lo, and the certificates and key rings."""
         self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
         os.chmod(self.tmp, 0o755)     # the "nobody" server writes its log here
         self.srvlog = self.path("servers.ndjson")
@@ -649,10 +649,34 @@ class Env:
         run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
         for a in (ADDR, CLIENT_ADDR):
             run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
+        self.make_certs()
+
+    def capture_start(self, name, filt, snaplen=0):
+        """tcpdump on the netns's lo into NAME.pcap, once it listens;
+        (process, pcap path).  --immediate-mode: packets are handed over at
+        once, else a SIGINT soon after the traffic can end tcpdump with
+        them still in the kernel's ring."""
+        pcap, log = self.path(name + ".pcap"), self.path(name + ".tcpdump.log")
+        td = self.spawn(self.ns(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode",
+                                 "-s", str(snaplen), "-Z", "root", "-w", pcap, filt]),
+                        log=log)
+        deadline = time.monotonic() + 15
+        while "listening on" not in tail(log):
+            check(td.poll() is None, "tcpdump exited: %s" % tail(log))
+            check(time.monotonic() < deadline, "tcpdump did not start: %s" % tail(log))
+            time.sleep(0.05)
+        return td, pcap
+
+    @staticmethod
+    def capture_stop(td):
+        td.send_signal(signal.SIGINT)
+        try:
+            td.wait(10)
+        except subprocess.TimeoutExpired:
+            _killpg(td)
 
     def setup(self):
-        self.setup_base()
-        self.make_certs()
+        self.setup_sandbox()
         self.policy = self.path("test.policy")
         self.write_policy(prio_clear=200)
 
@@ -1542,19 +1566,7 @@ def test_no_cleartext_on_wire(env):
     if not shutil.which("tcpdump"):
         raise Skip("tcpdump not installed")
     marker = "ATTLS-CLEARTEXT-MARKER-%d" % os.getpid()
-    pcap = env.path("wire.pcap")
-    tdlog = env.path("tcpdump.log")
-    # --immediate-mode: hand packets over at once, else a SIGINT soon after
-    # the traffic can end tcpdump with them still in the kernel's ring.
-    td = env.spawn(env.ns(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode",
-                           "-s", "0", "-Z", "root",
-                           "-w", pcap, "tcp port %d or tcp port %d" % (P_ECHO, P_NORULE)]),
-                   log=tdlog)
-    deadline = time.monotonic() + 15
-    while "listening on" not in tail(tdlog):
-        check(td.poll() is None, "tcpdump exited: %s" % tail(tdlog))
-        check(time.monotonic() < deadline, "tcpdump did not start: %s" % tail(tdlog))
-        time.sleep(0.05)
+    td, pcap = env.capture_start("wire", "tcp port %d or tcp port %d" % (P_ECHO, P_NORULE))
     try:
         head = ["--id", "wire-%d %s %s" % (os.getpid(), marker, marker)]
         prot = env.client(P_ECHO, "echo", nbytes=3000, extra=head)
@@ -1564,11 +1576,7 @@ def test_no_cleartext_on_wire(env):
         check(clear.get("ok"), "control client: %r" % clear)
         time.sleep(0.5)
     finally:
-        td.send_signal(signal.SIGINT)
-        try:
-            td.wait(10)
-        except subprocess.TimeoutExpired:
-            _killpg(td)
+        env.capture_stop(td)
     flows = pcap_flows(pcap)
     m = marker.encode()
     c = tuple(prot["local"])
@@ -2510,16 +2518,8 @@ def test_kill9_resets_protected(env):
     if not shutil.which("tcpdump"):
         raise Skip("tcpdump not installed")
     marker = "ATTLS-KILL9-MARKER-%d" % os.getpid()
-    pcap, tdlog = env.path("kill9.pcap"), env.path("kill9.tcpdump.log")
-    td = env.spawn(env.ns(["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode",
-                           "-s", "256", "-Z", "root", "-w", pcap,
-                           "tcp port %d or tcp port %d" % (P_SOURCE, P_OUT_PY)]),
-                   log=tdlog)
-    deadline = time.monotonic() + 15
-    while "listening on" not in tail(tdlog):
-        check(td.poll() is None, "tcpdump exited: %s" % tail(tdlog))
-        check(time.monotonic() < deadline, "tcpdump did not start")
-        time.sleep(0.05)
+    td, pcap = env.capture_start("kill9", "tcp port %d or tcp port %d" % (P_SOURCE, P_OUT_PY),
+                                 snaplen=256)
     started = env.path("kill9.started")
     ident = "kill9-%d" % os.getpid()
     procs = []
@@ -2567,11 +2567,7 @@ def test_kill9_resets_protected(env):
             if p.poll() is None:
                 _killpg(p)
                 p.wait()
-        td.send_signal(signal.SIGINT)
-        try:
-            td.wait(10)
-        except subprocess.TimeoutExpired:
-            _killpg(td)
+        env.capture_stop(td)
     try:
         ri, ro = json.loads(out_i), json.loads(out_o)
     except ValueError:

@@ -34,7 +34,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
@@ -186,27 +185,7 @@ class ZertEnv(it.Env):
         return super().ns(cmd)
 
     def setup(self):
-        self.tmp = tempfile.mkdtemp(prefix=self.name + "-")
-        os.chmod(self.tmp, 0o755)
-        self.srvlog = self.path("servers.ndjson")
-        open(self.srvlog, "w").close()
-        os.chmod(self.srvlog, 0o666)
-        self.zert_dir = self.path("zert")
-        os.mkdir(self.zert_dir)
-        self.zert_file = os.path.join(self.zert_dir, "zert.ndjson")
-        if not it.bpffs_mounted():
-            run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check_rc=True)
-            self.mounted_bpffs = True
-        self.cg2 = it.find_cgroup2()
-        self.cgdir = os.path.join(self.cg2, self.name)
-        self.sweep_stale()
-        os.mkdir(self.cgdir)
-        run(["ip", "netns", "add", self.netns], check_rc=True)
-        self.netns_made = True
-        run(self.ns(["ip", "link", "set", "lo", "up"]), check_rc=True)
-        for a in (ADDR, CLIENT_ADDR):
-            run(self.ns(["ip", "addr", "add", a + "/32", "dev", "lo"]), check_rc=True)
-        self.make_certs()
+        self.setup_sandbox()
         self.ring = self.path("keyrings", "test", "ring")
         self.cert = os.path.join(self.ring, "default.pem")
         self.key = os.path.join(self.ring, "default.key")

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "aj.h"
+#include "appctl.h"
 #include "conn_json.h"
 #include "ctl.h"
 #include "engine.h"
@@ -59,6 +60,7 @@ struct attlsd {
 	struct zert *zert;
 	struct ring_buffer *rb;
 	struct ctl *ctl;
+	struct appctl *appctl;		/* libattls requests */
 	struct policy *policy;		/* parsed: recompiled when an
 					 * IpTimeCondition window changes */
 	struct attls_map_image img;	/* the installed policy */
@@ -704,6 +706,12 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		if (err)
 			return err;
 		ctl_set_streams(d->ctl, ctl_streams);
+		appctl_socket_path(d->pin_root ? d->pin_root : ATTLS_PIN_ROOT,
+				   path, sizeof(path));
+		err = appctl_open(path, d->engine, dp_appsk_map_fd(d->dp),
+				  &d->appctl);
+		if (err)
+			return err;
 	}
 
 	sigemptyset(&mask);
@@ -789,6 +797,8 @@ close_fds:
 
 static void teardown(struct attlsd *d)
 {
+	appctl_close(d->appctl);	/* before the engine it submits to */
+	d->appctl = NULL;
 	if (d->engine)
 		engine_stop(d->engine);
 	ctl_close(d->ctl);

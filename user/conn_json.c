@@ -41,6 +41,7 @@ int conn_json_add(const struct zert_conn *c, struct json_object *arr)
 	char comm[ATTLS_COMM_LEN + 1], pwbuf[1024];
 	struct passwd pw, *res = NULL;
 	int secure = c->tls.protocol[0] != '\0', err;
+	const char *state;
 
 	if (!o)
 		return -ENOMEM;
@@ -48,8 +49,15 @@ int conn_json_add(const struct zert_conn *c, struct json_object *arr)
 	memcpy(comm, c->owner.comm, ATTLS_COMM_LEN);
 	comm[ATTLS_COMM_LEN] = '\0';
 	getpwuid_r(c->owner.uid, &pw, pwbuf, sizeof(pwbuf), &res);
+	/* ApplicationControlled On: cleartext until the application starts
+	 * TLS ("Appl Control", as z/OS shows it), and again after a stop. */
+	if (c->appl_ctl)
+		secure = c->ctl_state == 3;
+	state = c->appl_ctl && c->ctl_state == 1 ? "Appl Control" :
+		secure ? "secure" : "handshake in progress";
 	err = aj_add_str(o, "conn_id", id);
-	err = err ?: aj_add_str(o, "state", secure ? "secure" : "handshake in progress");
+	err = err ?: aj_add_str(o, "state", state);
+	err = err ?: aj_add_bool(o, "application_controlled", c->appl_ctl);
 	err = err ?: aj_add_str(o, "direction", c->direction == ATTLS_RF_OUTBOUND ?
 				"outbound" : "inbound");
 	err = err ?: aj_add_str(o, "local_addr", attls_addr_str(c->wire.laddr, l, sizeof(l)));

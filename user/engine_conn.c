@@ -350,6 +350,10 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 		z->tls = *c->tls;
 	z->bytes_in = c->bytes_in;
 	z->bytes_out = c->bytes_out;
+	z->appl_ctl = c->appctl;
+	if (c->appctl)
+		z->ctl_state = c->clear && !c->starting ? 1 :
+			       c->hs_done && !c->stopping && !c->clear ? 3 : 2;
 }
 
 /*

@@ -462,6 +462,11 @@ int dp_secmap_map_fd(const struct dp *dp)
 	return bpf_map__fd(dp->skel->maps.attls_secmap);
 }
 
+int dp_appsk_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_appsk);
+}
+
 int dp_ringbuf_fd(const struct dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.attls_events);

@@ -74,6 +74,10 @@ struct zert_conn {
 	uint64_t bytes_in;		/* cleartext bytes from the peer */
 	uint64_t bytes_out;		/* cleartext bytes to the peer */
 	int rc;				/* AT-TLS return code, 0 = ok */
+	int appl_ctl;			/* ApplicationControlled On */
+	int ctl_state;			/* with appl_ctl: 1 cleartext ("Appl
+					 * Control"), 2 handshake or stop in
+					 * progress, 3 secure */
 };
 
 /* Collector options (attlsd --zert-*); all-zero means the defaults. */

@@ -116,9 +116,11 @@ struct attls_ioc {
  *   ECONNRESET  the handshake failed (ioc->rc: why); connection reset
  *   EPROTO  STOP with data the application has not read yet
  *   ENOBUFS certificate buffer too small (ioc->cert_len: size needed)
- *   ENOENT  RETURN_CERTIFICATE but the partner sent none
+ *   (RETURN_CERTIFICATE with no partner certificate: 0 and cert_len 0)
  *   EOPNOTSUPP  RESET_CIPHER not possible on this session
- *   ENOSYS  attlsd does not answer (ioc->stat_policy = ATTLS_POL_OFF)
+ *   ENOSYS  attlsd does not answer (ioc->stat_policy = ATTLS_POL_OFF; a
+ *           plain ATTLS_REQ_QUERY then returns 0)
+ *   EBADF   fd is not open
  */
 int attls_ioctl(int fd, struct attls_ioc *ioc);
 

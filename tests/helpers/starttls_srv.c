@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * starttls_srv.c - a sample controlling application (libattls): a line
+ * server whose policy has ApplicationControlled On.  It never touches TLS
+ * itself: it asks attls to start and stop it on its own socket.
+ *
+ *   starttls_srv -p PORT [-a ADDR] [-n] [-d MS] [-r READYFILE]
+ *	-n: the socket is O_NONBLOCK during INIT/STOP; the server then polls
+ *	    with ATTLS_REQ_QUERY until the handshake (or stop) is over.
+ *	-d: wait MS milliseconds between "OK" and INIT, so the client's
+ *	    ClientHello surely arrives before the init (the race rule).
+ *
+ * Protocol (one line each way; one process per connection):
+ *   on connect          "220 starttls_srv ready"
+ *   STARTTLS            "OK", then ATTLS_REQ_INIT_CONNECTION
+ *   STOPTLS             "OK", then ATTLS_REQ_STOP_CONNECTION
+ *   QUERY               "QUERY policy=P conn=C sec=S proto=0xV cipher=0xC
+ *                        name=N group=G keyshare=0xK rule=R"
+ *   CERT                "CERT len=N subject=..." or "CERT none"
+ *                       (first with a 16-byte buffer: must be ENOBUFS)
+ *   RESETCIPHER / RESETSESSION / INITAGAIN   "OK" or "ERR errno-name rc=N"
+ *   FAKESTART           "OK" but no INIT (a broken application)
+ *   QUIT                closes; anything else: "ECHO <line>"
+ * A failed INIT/STOP prints "starttls_srv: ..." on stderr and ends the
+ * connection.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+#include "attls.h"
+
+struct line_in {
+	int fd;
+	char buf[4096];
+	size_t len;
+};
+
+/* One line without its newline into out; 0 at EOF or error. */
+static int read_line(struct line_in *in, char *out, size_t outlen)
+{
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(in->buf, '\n', in->len);
+		if (nl) {
+			size_t l = (size_t)(nl - in->buf);
+
+			snprintf(out, outlen, "%.*s", (int)l, in->buf);
+			if (l && out[l - 1] == '\r')
+				out[l - 1] = '\0';
+			memmove(in->buf, nl + 1, in->len - l - 1);
+			in->len -= l + 1;
+			return 1;
+		}
+		if (in->len == sizeof(in->buf))
+			return 0;
+		n = read(in->fd, in->buf + in->len, sizeof(in->buf) - in->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		in->len += (size_t)n;
+	}
+}
+
+static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(int fd, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	size_t off = 0;
+	ssize_t n;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	if ((size_t)len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;
+	buf[len++] = '\n';
+	while (off < (size_t)len) {
+		n = write(fd, buf + off, (size_t)len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+static int ioc_do(int fd, uint32_t req, struct attls_ioc *ioc, void *buf,
+		  uint32_t buflen)
+{
+	memset(ioc, 0, sizeof(*ioc));
+	ioc->version = ATTLS_IOC_VERSION;
+	ioc->req = req;
+	ioc->cert_buf = buf;
+	ioc->cert_buf_len = buflen;
+	return attls_ioctl(fd, ioc);
+}
+
+static void say_err(int fd, const struct attls_ioc *ioc, int err)
+{
+	say(fd, "ERR %s rc=%d", strerrorname_np(err) ? strerrorname_np(err) : "?",
+	    ioc->rc);
+}
+
+/*
+ * INIT or STOP.  Non-blocking: EINPROGRESS, then QUERY until the state
+ * is no longer "handshake in progress".  0 or -1 (logged).
+ */
+static int start_stop(int fd, uint32_t req, int nonblock)
+{
+	struct timespec ms = { 0, 10 * 1000000 };
+	struct attls_ioc ioc;
+	int fl = fcntl(fd, F_GETFL), i, r;
+
+	if (nonblock)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	r = ioc_do(fd, req, &ioc, NULL, 0);
+	if (r < 0 && nonblock && errno == EINPROGRESS) {
+		fprintf(stderr, "starttls_srv: %s: EINPROGRESS, polling\n",
+			req == ATTLS_REQ_INIT_CONNECTION ? "init" : "stop");
+		for (i = 0, r = -1; i < 3000; i++) {
+			if (ioc_do(fd, ATTLS_REQ_QUERY, &ioc, NULL, 0) < 0)
+				break;
+			if (ioc.stat_conn != ATTLS_CONN_HS_INPROGRESS) {
+				r = 0;
+				break;
+			}
+			nanosleep(&ms, NULL);
+		}
+		errno = r ? ETIMEDOUT : 0;
+	}
+	if (nonblock)
+		fcntl(fd, F_SETFL, fl);
+	if (r < 0) {
+		fprintf(stderr, "starttls_srv: %s failed: %s (rc %d)\n",
+			req == ATTLS_REQ_INIT_CONNECTION ? "init" : "stop",
+			strerror(errno), ioc.rc);
+		return -1;
+	}
+	fprintf(stderr, "starttls_srv: %s done: %s\n",
+		req == ATTLS_REQ_INIT_CONNECTION ? "init" : "stop",
+		attls_conn_str(ioc.stat_conn));
+	return 0;
+}
+
+static void cmd_cert(int fd)
+{
+	unsigned char small[16], *der;
+	const unsigned char *p;
+	struct attls_ioc ioc;
+	char subj[512] = "?";
+	X509 *x;
+
+	if (ioc_do(fd, ATTLS_REQ_RETURN_CERTIFICATE, &ioc, small, sizeof(small)) == 0) {
+		if (!ioc.cert_len) {
+			say(fd, "CERT none");
+			return;
+		}
+		say(fd, "ERR no ENOBUFS with a 16-byte buffer");
+		return;
+	}
+	if (errno != ENOBUFS || ioc.cert_len <= sizeof(small)) {
+		say_err(fd, &ioc, errno);
+		return;
+	}
+	der = malloc(ioc.cert_len);
+	if (!der || ioc_do(fd, ATTLS_REQ_RETURN_CERTIFICATE, &ioc, der,
+			   ioc.cert_len) < 0) {
+		say_err(fd, &ioc, der ? errno : ENOMEM);
+		free(der);
+		return;
+	}
+	p = der;
+	x = d2i_X509(NULL, &p, ioc.cert_len);
+	if (x)
+		X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+	say(fd, "CERT len=%u subject=%s", ioc.cert_len, subj);
+	X509_free(x);
+	free(der);
+}
+
+static int init_delay_ms;
+
+static void serve(int fd, int nonblock)
+{
+	struct line_in in = { .fd = fd };
+	struct attls_ioc ioc;
+	char line[2048];
+
+	say(fd, "220 starttls_srv ready");
+	while (read_line(&in, line, sizeof(line))) {
+		if (!strcmp(line, "STARTTLS") || !strcmp(line, "STOPTLS")) {
+			int start = line[3] == 'R';
+
+			say(fd, "OK");
+			if (start && init_delay_ms) {
+				struct timespec d = { init_delay_ms / 1000,
+					(init_delay_ms % 1000) * 1000000L };
+
+				nanosleep(&d, NULL);
+			}
+			if (start_stop(fd, start ? ATTLS_REQ_INIT_CONNECTION :
+				       ATTLS_REQ_STOP_CONNECTION, nonblock))
+				return;
+		} else if (!strcmp(line, "QUERY")) {
+			if (ioc_do(fd, ATTLS_REQ_QUERY, &ioc, NULL, 0) < 0) {
+				say_err(fd, &ioc, errno);
+				continue;
+			}
+			say(fd, "QUERY policy=%u conn=%u sec=%u proto=0x%04x "
+			    "cipher=0x%04x name=%s group=%s keyshare=0x%04x rule=%s",
+			    ioc.stat_policy, ioc.stat_conn, ioc.sec_type,
+			    ioc.protocol, ioc.cipher, ioc.cipher_name[0] ?
+			    ioc.cipher_name : "-", ioc.group_name[0] ?
+			    ioc.group_name : "-", ioc.key_share,
+			    ioc.rule[0] ? ioc.rule : "-");
+		} else if (!strcmp(line, "CERT")) {
+			cmd_cert(fd);
+		} else if (!strcmp(line, "RESETCIPHER") ||
+			   !strcmp(line, "RESETSESSION") ||
+			   !strcmp(line, "INITAGAIN")) {
+			uint32_t req = line[0] == 'I' ? ATTLS_REQ_INIT_CONNECTION :
+				       line[5] == 'C' ? ATTLS_REQ_RESET_CIPHER :
+				       ATTLS_REQ_RESET_SESSION;
+
+			if (ioc_do(fd, req, &ioc, NULL, 0) < 0)
+				say_err(fd, &ioc, errno);
+			else
+				say(fd, "OK");
+		} else if (!strcmp(line, "FAKESTART")) {
+			say(fd, "OK");
+		} else if (!strcmp(line, "QUIT")) {
+			return;
+		} else {
+			say(fd, "ECHO %s", line);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const char *addr = "127.0.0.1", *ready = NULL;
+	int nonblock = 0, port = 0, one = 1, opt, lfd, fd;
+	FILE *f;
+
+	while ((opt = getopt(argc, argv, "a:d:np:r:")) != -1) {
+		switch (opt) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'd':
+			init_delay_ms = atoi(optarg);
+			break;
+		case 'n':
+			nonblock = 1;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'r':
+			ready = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s -p PORT [-a ADDR] [-n] [-d MS] [-r READY]\n",
+				argv[0]);
+			return EXIT_FAILURE;
+		}
+	}
+	if (port <= 0 || port > 65535 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "starttls_srv: bad address or port\n");
+		return EXIT_FAILURE;
+	}
+	sin.sin_port = htons((uint16_t)port);
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	signal(SIGPIPE, SIG_IGN);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 64)) {
+		perror("starttls_srv: listen");
+		return EXIT_FAILURE;
+	}
+	if (ready) {
+		f = fopen(ready, "w");
+		if (f) {
+			fprintf(f, "%d\n", (int)getpid());
+			fclose(f);
+		}
+	}
+	for (;;) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			perror("starttls_srv: accept");
+			return EXIT_FAILURE;
+		}
+		if (fork() == 0) {
+			close(lfd);
+			serve(fd, nonblock);
+			close(fd);
+			_exit(0);
+		}
+		close(fd);
+	}
+}

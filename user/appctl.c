@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * appctl.c - attlsd's application control socket: receive libattls
+ * requests, identify the application's socket, pass them to the engine.
+ *
+ * Identification never trusts addresses (getpeername()/getsockname() of a
+ * protected socket are rewritten by our own cgroup hooks): an inbound
+ * application socket carries its engine connection id in attls_appsk
+ * socket storage (written by sockops when it was established from an
+ * engine hop), looked up here with the received fd itself as the key; an
+ * outbound one is known by its socket cookie (SO_COOKIE), which the engine
+ * recorded from attls_out.  The fd came from the kernel through
+ * SCM_RIGHTS, so only a process holding the socket can ask about it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "../bpf/attls_abi.h"
+#include "appctl.h"
+#include "engine.h"
+#include "lib/attls.h"
+#include "log.h"
+
+/* Clients connected but whose request has not come yet; more are refused
+ * (the socket is open to everyone, so this bounds what one user can hold). */
+#define APPCTL_MAX_PENDING	256
+/*
+ * INIT/STOP: what the application wrote before the request must reach the
+ * engine's hop first (the engine sends it in the old mode): its socket's
+ * not-yet-sent bytes (SIOCOUTQNSD; loopback delivers what it sends at
+ * once).  Only a full hop receive window delays them; this bounds that.
+ */
+#define APPCTL_OUTQ_WAIT_MS	100
+
+struct appctl {
+	char path[108];
+	struct engine *e;
+	int appsk_fd;
+	int lfd;
+	int efd;
+	int wakefd;
+	unsigned npending;
+	pthread_t tid;
+	int started;
+};
+
+static void reply_err(int fd, int err, uint32_t policy)
+{
+	struct attls_wire_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.magic = ATTLS_WIRE_MAGIC;
+	rep.version = ATTLS_WIRE_VERSION;
+	rep.size = sizeof(rep);
+	rep.err = err;
+	rep.stat_policy = policy;
+	if (policy)
+		rep.stat_conn = ATTLS_CONN_NOTSECURE;
+	if (send(fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("appctl: reply: %s", strerror(errno));
+}
+
+/* Request flags the way SIOCTTLSCTL checks them: 0, EINVAL or EPERM. */
+static int check_req(uint32_t req)
+{
+	uint32_t ctl = ATTLS_REQ_RESET_SESSION | ATTLS_REQ_RESET_CIPHER;
+
+	if (!req || (req & ~ATTLS_REQ_ALL))
+		return EINVAL;
+	if ((req & ATTLS_REQ_INIT_CONNECTION) &&
+	    (req & (ctl | ATTLS_REQ_STOP_CONNECTION)))
+		return EPERM;
+	if ((req & ATTLS_REQ_STOP_CONNECTION) && (req & ctl))
+		return EPERM;
+	if ((req & ATTLS_REQ_ALLOW_HSTIMEOUT) && !(req & ATTLS_REQ_INIT_CONNECTION))
+		return EPERM;
+	return 0;
+}
+
+/* A connected TCP socket?  0 or the errno of SIOCTTLSCTL for it. */
+static int check_socket(int fd, uint32_t req)
+{
+	int type = 0, proto = 0, dom = 0;
+	socklen_t len = sizeof(int);
+	struct tcp_info ti;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		return errno == ENOTSOCK ? ENOTSOCK : EBADF;
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len);
+	if ((dom != AF_INET && dom != AF_INET6) || type != SOCK_STREAM ||
+	    proto != IPPROTO_TCP)
+		return EPROTOTYPE;
+	len = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return ENOTCONN;
+	if (ti.tcpi_state == TCP_ESTABLISHED)
+		return 0;
+	if (ti.tcpi_state == TCP_LISTEN || ti.tcpi_state == TCP_SYN_SENT ||
+	    ti.tcpi_state == TCP_SYN_RECV || ti.tcpi_state == TCP_CLOSE)
+		return ENOTCONN;
+	/* closing: status only */
+	return req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION |
+		      ATTLS_REQ_RESET_CIPHER) ? EPIPE : 0;
+}
+
+/* Wait (bounded) until what the application wrote has reached the hop. */
+static void wait_outq(int fd)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i, q = 0;
+
+	for (i = 0; i < APPCTL_OUTQ_WAIT_MS; i++) {
+		if (ioctl(fd, SIOCOUTQNSD, &q) || q <= 0)
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* One request from client cfd (readable); cfd is consumed. */
+static void serve_client(struct appctl *a, int cfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cm;
+	struct attls_wire_req wr;
+	struct engine_appctl_req r = {};
+	struct iovec iov = { .iov_base = &wr, .iov_len = sizeof(wr) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cm.buf,
+			      .msg_controllen = sizeof(cm.buf) };
+	struct attls_appsk as;
+	struct cmsghdr *c;
+	socklen_t len;
+	int nfd = 0, fds[4], app = -1, err, i, inq = 0;
+	ssize_t n;
+
+	n = recvmsg(cfd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == EAGAIN)
+		return;		/* spurious: stays registered */
+	epoll_ctl(a->efd, EPOLL_CTL_DEL, cfd, NULL);
+	a->npending--;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; (size_t)i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
+		     nfd < 4; i++)
+			memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int),
+			       sizeof(int));
+	}
+	if (n != sizeof(wr) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    wr.magic != ATTLS_WIRE_MAGIC || wr.version != ATTLS_WIRE_VERSION ||
+	    wr.size != sizeof(wr) || nfd != 1) {
+		if (n > 0)
+			reply_err(cfd, EINVAL, 0);
+		goto close_fds;
+	}
+	app = fds[0];
+	err = check_req(wr.req);
+	err = err ?: check_socket(app, wr.req);
+	if (err) {
+		reply_err(cfd, err, 0);
+		goto close_fds;
+	}
+	if ((wr.req & ATTLS_REQ_STOP_CONNECTION) &&
+	    !ioctl(app, SIOCINQ, &inq) && inq > 0) {
+		/* JRTTLSStopReadDataPending: read everything first. */
+		reply_err(cfd, EPROTO, 0);
+		goto close_fds;
+	}
+	if (wr.req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION))
+		wait_outq(app);
+	if (!bpf_map_lookup_elem(a->appsk_fd, &app, &as))
+		r.conn_id = as.conn_id;
+	len = sizeof(r.cookie);
+	if (getsockopt(app, SOL_SOCKET, SO_COOKIE, &r.cookie, &len))
+		r.cookie = 0;
+	r.req = wr.req;
+	r.flags = wr.flags;
+	r.cert_max = wr.cert_max < ATTLS_WIRE_CERT_MAX ? wr.cert_max :
+		     ATTLS_WIRE_CERT_MAX;
+	err = engine_appctl_submit(a->e, &r, cfd);
+	if (err) {
+		reply_err(cfd, -err == ESHUTDOWN ? ENOSYS : -err, 0);
+		goto close_fds;
+	}
+	cfd = -1;	/* the engine answers and closes it */
+close_fds:
+	for (i = 0; i < nfd; i++)
+		close(fds[i]);
+	if (cfd >= 0)
+		close(cfd);
+}
+
+static void accept_clients(struct appctl *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	int cfd;
+
+	for (;;) {
+		cfd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("appctl: accept");
+			return;
+		}
+		if (a->npending >= APPCTL_MAX_PENDING) {
+			log_warnx("appctl: %u requests pending, refusing more",
+				  a->npending);
+			close(cfd);
+			continue;
+		}
+		ev.data.fd = cfd;
+		if (epoll_ctl(a->efd, EPOLL_CTL_ADD, cfd, &ev)) {
+			log_warn("appctl: epoll");
+			close(cfd);
+			continue;
+		}
+		a->npending++;
+	}
+}
+
+static void *appctl_thread(void *arg)
+{
+	struct appctl *a = arg;
+	struct epoll_event evs[32];
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(a->efd, evs, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("appctl: epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == a->wakefd)
+				return NULL;
+			if (evs[i].data.fd == a->lfd)
+				accept_clients(a);
+			else
+				serve_client(a, evs[i].data.fd);
+		}
+	}
+	return NULL;
+}
+
+int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
+		struct appctl **out)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct appctl *a;
+	int err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	a->e = e;
+	a->appsk_fd = appsk_map_fd;
+	a->efd = a->wakefd = -1;
+	a->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->lfd < 0) {
+		err = -errno;
+		goto free_a;
+	}
+	unlink(path);
+	/* 0666: the passed socket is the credential, not the caller. */
+	if (bind(a->lfd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(path, 0666) || listen(a->lfd, 64)) {
+		err = -errno;
+		log_warn("appctl: %s", path);
+		goto close_lfd;
+	}
+	a->efd = epoll_create1(EPOLL_CLOEXEC);
+	a->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->efd < 0 || a->wakefd < 0) {
+		err = -errno;
+		goto unlink_path;
+	}
+	ev.data.fd = a->lfd;
+	epoll_ctl(a->efd, EPOLL_CTL_ADD, a->lfd, &ev);
+	ev.data.fd = a->wakefd;
+	epoll_ctl(a->efd, EPOLL_CTL_ADD, a->wakefd, &ev);
+	err = -pthread_create(&a->tid, NULL, appctl_thread, a);
+	if (err)
+		goto unlink_path;
+	a->started = 1;
+	*out = a;
+	return 0;
+unlink_path:
+	unlink(path);
+close_lfd:
+	if (a->efd >= 0)
+		close(a->efd);
+	if (a->wakefd >= 0)
+		close(a->wakefd);
+	close(a->lfd);
+free_a:
+	free(a);
+	return err;
+}
+
+void appctl_close(struct appctl *a)
+{
+	uint64_t one = 1;
+
+	if (!a)
+		return;
+	if (a->started) {
+		if (write(a->wakefd, &one, sizeof(one)) < 0)
+			log_warn("appctl: wakefd");
+		pthread_join(a->tid, NULL);
+	}
+	/* Clients still pending are closed with the epoll set's owner: the
+	 * library sees EOF and reports ENOSYS. */
+	close(a->efd);
+	close(a->wakefd);
+	close(a->lfd);
+	unlink(a->path);
+	free(a);
+}
