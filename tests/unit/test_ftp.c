@@ -215,6 +215,18 @@ static void test_policy_parameter(void)
 	ASSERT_TRUE(rc != 0, "SMTP refused");
 	ASSERT_TRUE(strstr(diags, "t.policy:30:") != NULL, diags);
 	free(diags);
+	snprintf(text, sizeof(text), POLICY_FTP, "SecondaryMap Off");
+	rc = policy_build_at(text, 0, &img, &diags);
+	ASSERT_TRUE(rc != 0, "FTP without SecondaryMap refused");
+	ASSERT_TRUE(diags && strstr(diags, "needs SecondaryMap On") != NULL, diags);
+	free(diags);
+	snprintf(text, sizeof(text), POLICY_FTP, "HandshakeTimeout 5");
+	memcpy(strstr(text, "HandshakeRole Server") + 14, "Client", 6);
+	rc = policy_build_at(text, 0, &img, &diags);
+	ASSERT_TRUE(rc != 0, "FTP with HandshakeRole Client refused");
+	ASSERT_TRUE(diags && strstr(diags, "HandshakeRole Client is not supported") != NULL,
+		    diags);
+	free(diags);
 }
 
 int main(int argc, char **argv)
