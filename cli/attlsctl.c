@@ -105,8 +105,12 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_ZERT_WATCH_DROPPED]	= "zert_watchers_dropped",
 	[ATTLS_STAT_SEC_STEERED]	= "secondary_steered",
 	[ATTLS_STAT_SEC_CLEAR]		= "secondary_cleartext",
+	[ATTLS_STAT_FTP_SESSIONS]	= "ftp_sessions",
+	[ATTLS_STAT_FTP_AUTH_TLS]	= "ftp_auth_tls",
+	[ATTLS_STAT_FTP_REFUSED]	= "ftp_refused_before_auth",
+	[ATTLS_STAT_FTP_CLOSED]		= "ftp_protocol_closed",
 };
-_Static_assert(ATTLS_STAT_MAX == 27, "a name for every counter above");
+_Static_assert(ATTLS_STAT_MAX == 31, "a name for every counter above");
 
 static long count_entries(int fd, size_t key_size)
 {

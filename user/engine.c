@@ -37,6 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "engine_int.h"
 #include "keyring.h"
 #include "log.h"
@@ -49,6 +52,27 @@ uint64_t engine_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void engine_stat_add(struct engine *e, int idx)
+{
+	__u32 key = (__u32)idx;
+	uint64_t *percpu;
+
+	if (idx < ATTLS_STAT_FTP_SESSIONS || idx >= ATTLS_STAT_MAX)
+		return;
+	pthread_mutex_lock(&e->stats_lock);
+	e->stats[idx - ATTLS_STAT_FTP_SESSIONS]++;
+	if (e->stats_fd >= 0 && e->stats_ncpus > 0) {
+		percpu = calloc((size_t)e->stats_ncpus, sizeof(*percpu));
+		if (percpu) {
+			percpu[0] = e->stats[idx - ATTLS_STAT_FTP_SESSIONS];
+			if (bpf_map_update_elem(e->stats_fd, &key, percpu, BPF_ANY))
+				log_debug("attls_stats %d: %s", idx, strerror(errno));
+			free(percpu);
+		}
+	}
+	pthread_mutex_unlock(&e->stats_lock);
 }
 
 void engine_rst_close(int fd)
@@ -437,6 +461,9 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	e->hop_fd = cfg->hop_map_fd;
 	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
 	e->secmap_fd = cfg->secmap_map_fd > 0 ? cfg->secmap_map_fd : -1;
+	e->stats_fd = cfg->stats_map_fd > 0 ? cfg->stats_map_fd : -1;
+	e->stats_ncpus = libbpf_num_possible_cpus();
+	pthread_mutex_init(&e->stats_lock, NULL);
 	pthread_mutex_init(&e->secmap_lock, NULL);
 	LIST_INIT(&e->secmaps);
 	e->zert = cfg->zert;
@@ -789,6 +816,7 @@ void engine_destroy(struct engine *e)
 	engine_secmap_free(e);
 	pthread_mutex_destroy(&e->pol_lock);
 	pthread_mutex_destroy(&e->secmap_lock);
+	pthread_mutex_destroy(&e->stats_lock);
 	free(e->keyring_root);
 	free(e);
 }

@@ -36,6 +36,9 @@ struct engine_cfg {
 					 * then fail their connect()s) */
 	int secmap_map_fd;		/* attls_secmap; 0 or negative: SecondaryMap
 					 * primaries are refused (RC 5140) */
+	int stats_map_fd;		/* attls_stats: the engine publishes its
+					 * FTP helper counters there; 0 or
+					 * negative: not published */
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */

@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "keyring.h"
+#include "rbuf.h"
 #include "zert.h"
 
 #define ENGINE_DEFAULT_BUFSIZE	(64 * 1024)
@@ -206,6 +207,12 @@ struct engine {
 	struct steer_ent *steer_prev;	/* last sweep (thread 0 only) */
 	size_t steer_nprev;
 
+	/* Counters the engine publishes in attls_stats (engine_stat_add()). */
+	int stats_fd;			/* -1: not published */
+	int stats_ncpus;		/* libbpf_num_possible_cpus() */
+	pthread_mutex_t stats_lock;	/* publishing order */
+	uint64_t stats[ATTLS_STAT_MAX - ATTLS_STAT_FTP_SESSIONS];
+
 	atomic_uint_fast64_t next_conn_id;
 	atomic_uint_fast64_t n_accepted;
 	atomic_uint_fast64_t n_no_steer;
@@ -227,6 +234,12 @@ int engine_rst_on_death(int fd);
 /* Orderly close of a socket set up with engine_rst_on_death(): normal
  * linger again (queued data is sent, then FIN), then close(). */
 void engine_close_graceful(int fd);
+
+/*
+ * Count one event of an engine counter (ATTLS_STAT_FTP_*) and publish the
+ * total in the CPU 0 slot of attls_stats for `attlsctl status`.
+ */
+void engine_stat_add(struct engine *e, int idx);
 
 /* engine_policy.c */
 /* Newest generation `gen` with a reference taken, or NULL. */
@@ -410,6 +423,73 @@ void conn_view(const struct conn *c, struct conn_view *v);
  * cookie `cookie` (0: none); NULL. */
 struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
 			   uint64_t cookie);
+
+/*
+ * Messages about connection c in the EZD1286I (error) / EZD1283I (event)
+ * style: return code rc, event, the connection and its rule, the cause.
+ */
+void conn_err(const struct conn *c, int rc, const char *event,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void conn_event_log(const struct conn *c, int rc, const char *event,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Count an engine event of c (engine_stat_add()). */
+void conn_count(struct conn *c, int idx);
+/*
+ * SecondaryMap primary c: protect (1) or clear (0) the data connections
+ * mapped from now on (engine_secmap_protect()).  0, -ENOENT (c has no
+ * entry) or -errno.
+ */
+int conn_secmap_protect(struct conn *c, int protect);
+
+/*
+ * ---- ApplicationProtocol FTP (engine_ftp.c) -----------------------------
+ *
+ * The FTP helper of user/ftp.c on an inbound control connection (not on
+ * its SecondaryMap data connections).  It sits between the relay's raw
+ * buffers and its output buffers:
+ *
+ *   wire (cleartext, later TLS) -> client_in -> [commands judged] -> w2a -> hop
+ *   hop -> server_in -> [replies, FEAT completed] + our replies -> a2w -> wire
+ *
+ * Explicit FTPS (ApplicationControlled On): the relay starts in cleartext;
+ * on AUTH TLS the helper queues "234" and asks engine_conn.c to start the
+ * TLS server handshake (conn_tls_start()'s mechanism, without the hop's
+ * unread bytes: the helper decides what precedes the 234).  Implicit FTPS
+ * (ApplicationControlled Off): TLS from the first byte.  Our replies go
+ * out after the server's replies to earlier commands, never inside one.
+ */
+struct ftp_conn;
+
+struct ftp_io {
+	struct rbuf *to_server;	/* w2a */
+	struct rbuf *to_client;	/* a2w */
+	size_t cap;		/* their capacity (engine bufsize) */
+	int client_eof;		/* no more bytes will come from the partner */
+	int server_eof;		/* ... from the application */
+	int secure;		/* the TLS handshake is complete */
+	int start_tls;		/* out: queue flushed up to the 234: start the
+				 * TLS server handshake now */
+};
+
+/* A helper for a control connection; implicit: TLS from the start.  NULL
+ * (ENOMEM). */
+struct ftp_conn *ftp_conn_new(int implicit);
+void ftp_conn_free(struct ftp_conn *f);
+/* Where the relay puts the partner's / the application's bytes, and the
+ * capacity of that buffer. */
+struct rbuf *ftp_conn_client_in(struct ftp_conn *f, size_t *cap);
+struct rbuf *ftp_conn_server_in(struct ftp_conn *f, size_t *cap);
+/* Data protection of the session now (1 Private, 0 Clear). */
+int ftp_conn_protected(const struct ftp_conn *f);
+/* Nothing of the partner's / application's stream is left in the helper. */
+int ftp_conn_client_drained(const struct ftp_conn *f);
+int ftp_conn_server_drained(const struct ftp_conn *f);
+/*
+ * Move what can move: judge complete client lines, pass server lines, add
+ * our replies in order.  1 when something moved, 0 when nothing could,
+ * or a negative AT-TLS return code (logged already): end the connection.
+ */
+int ftp_conn_pump(struct ftp_conn *f, struct conn *c, struct ftp_io *io);
 
 /* engine_appctl.c */
 /* Serve the application control requests queued for t (wakefd). */

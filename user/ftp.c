@@ -237,6 +237,7 @@ size_t ftp_server_piece(struct ftp_state *s, const char *piece, size_t len,
 		/* the end line repeats the code followed by a space */
 		if (len >= 4 && !memcmp(piece, s->multi_code, 3) && piece[3] == ' ') {
 			s->in_multi = 0;
+			s->finals += piece[0] != '1';
 			if (s->feat_reply) {
 				s->feat_reply = 0;
 				at = feat_add(s, out, at, cap);
@@ -260,6 +261,7 @@ size_t ftp_server_piece(struct ftp_state *s, const char *piece, size_t len,
 
 				at = put(out, at, cap, head, sizeof(head) - 1);
 				at = feat_add(s, out, at, cap);
+				s->finals++;
 				return put(out, at, cap, "211 End\r\n", 9);
 			}
 		}
@@ -267,6 +269,8 @@ size_t ftp_server_piece(struct ftp_state *s, const char *piece, size_t len,
 	if (multi) {
 		s->in_multi = 1;
 		memcpy(s->multi_code, piece, 3);
+	} else {
+		s->finals += piece[0] != '1';
 	}
 	return put(out, at, cap, piece, len);
 }

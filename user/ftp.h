@@ -60,6 +60,9 @@ struct ftp_state {
 	unsigned seen_pbsz:1;
 	unsigned seen_prot:1;
 	unsigned feat_pending;	/* FEATs forwarded, reply not yet seen */
+	unsigned finals;	/* final (2xx-5xx) replies completed so far:
+				 * the engine pairs them with the commands
+				 * it forwarded, to order its own replies */
 	char multi_code[3];	/* code of the multi-line reply */
 };
 

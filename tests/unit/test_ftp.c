@@ -161,6 +161,11 @@ static void test_feat_rewrite(void)
 	srv(&s, "500 Unknown command.\r\n", out, sizeof(out));
 	ASSERT_STREQ(out, "500 Unknown command.\r\n", "no FEAT support");
 	ASSERT_EQ(s.feat_pending, 0, "every FEAT answered");
+	ASSERT_EQ(s.finals, 6, "six final replies");
+	srv(&s, "150 Here it comes.\r\n", out, sizeof(out));
+	ASSERT_EQ(s.finals, 6, "a preliminary reply is not final");
+	srv(&s, "226-Done\r\n 226 in the text\r\n226 Transfer complete.\r\n", out, sizeof(out));
+	ASSERT_EQ(s.finals, 7, "a multi-line final counts once");
 }
 
 static void test_fragments(void)
