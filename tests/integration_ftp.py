@@ -510,6 +510,49 @@ def test_user_before_auth_refused(env):
           "vsftpd saw the cleartext login: %r" % seen[-400:])
 
 
+RAW_CLIENT = """\
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 10,
+                             source_address=(sys.argv[3], 0))
+f = s.makefile("rb")
+f.readline()                                   # the 220 greeting
+s.sendall(sys.argv[4].encode().decode("unicode_escape").encode("latin-1"))
+out = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        out += b
+except OSError as e:
+    out += ("<%s>" % e.__class__.__name__).encode()
+print(repr(out))
+"""
+
+
+def test_protocol_violations_closed(env):
+    """Commands pipelined after AUTH TLS (before the handshake) and a
+    command line over 4096 bytes end the connection (RC 5153, counted);
+    vsftpd never sees them."""
+    need_vsftpd(env)
+    vs_off = len(env.vsftpd_log(P_FTP))
+    before = env.stat("ftp_protocol_closed")
+    for what, send in (("after AUTH", "AUTH TLS\\r\\nUSER smuggled\\r\\n"),
+                       ("overlong", "NOOP " + "x" * 5000 + "\\r\\n")):
+        log_off = env.log_offset()
+        cp = run(env.ns([PY, "-c", RAW_CLIENT, ADDR, str(P_FTP), CLIENT_ADDR, send]),
+                 timeout=30)
+        check(cp.returncode == 0, "%s: client: %s" % (what, cp.stderr[-400:]))
+        check("230" not in cp.stdout and "331" not in cp.stdout,
+              "%s: the server answered: %s" % (what, cp.stdout[:200]))
+        env.wait_log(log_off, r"RC: 5153 FTP Control .*RULE: FtpCtl")
+    check(env.stat("ftp_protocol_closed") >= before + 2, "ftp_protocol_closed not counted")
+    time.sleep(0.3)
+    seen = env.vsftpd_log(P_FTP)[vs_off:]
+    check(b"smuggled" not in seen and b"xxxxxxxx" not in seen,
+          "vsftpd saw a refused line: %r" % seen[-300:])
+
+
 def test_capture_no_cleartext(env):
     """tcpdump on lo: neither the password nor the file content crosses
     the wire (any flow with the client's address) in curl explicit and
@@ -557,6 +600,7 @@ TESTS = [test_secondary_passive, test_secondary_active,
          test_curl_explicit_passive, test_curl_explicit_active, test_curl_implicit,
          test_lftp_passive, test_lftp_active, test_ftplib_prot_p,
          test_prot_c_clear_data, test_user_before_auth_refused,
+         test_protocol_violations_closed,
          test_capture_no_cleartext]
 
 
