@@ -674,25 +674,35 @@ static int conn_wire_drained(const struct conn *c)
 	return !c->ftp || ftp_conn_client_drained(c->ftp);
 }
 
+/*
+ * readv() from fd into the free space of b.  The result of readv(), or
+ * -2 when the buffer could not be allocated (the connection is closed).
+ */
+static ssize_t conn_readv(struct conn *c, int fd, struct rbuf *b, size_t cap)
+{
+	struct iovec iov[2];
+
+	if (rbuf_ensure(b, cap)) {
+		conn_err(c, ATTLS_RC_NOMEM, "Application Data", "%s",
+			 strerror(ENOMEM));
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return -2;
+	}
+	return readv(fd, iov, rbuf_space_iov(b, cap, iov));
+}
+
 /* hop -> a2w (or the FTP helper) */
 static int conn_app_read(struct conn *c)
 {
 	size_t cap;
 	struct rbuf *b = conn_from_app(c, &cap);
-	struct iovec iov[2];
 	ssize_t n;
-	int cnt;
 
 	if (!c->hop_up || c->app_eof || !c->hop_rd || b->len == cap)
 		return 0;
-	if (rbuf_ensure(b, cap)) {
-		conn_err(c, ATTLS_RC_NOMEM, "Application Data", "%s",
-			 strerror(ENOMEM));
-		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+	n = conn_readv(c, c->hop_fd, b, cap);
+	if (n == -2)
 		return 0;
-	}
-	cnt = rbuf_space_iov(b, cap, iov);
-	n = readv(c->hop_fd, iov, cnt);
 	if (n > 0) {
 		b->len += (size_t)n;
 		return 1;
@@ -965,8 +975,7 @@ static int conn_clear_read(struct conn *c)
 	size_t cap;
 	struct rbuf *b = conn_from_wire(c, &cap);
 	unsigned char h[3];
-	struct iovec iov[2];
-	int progress = 0, cnt;
+	int progress = 0;
 	ssize_t n;
 
 	if (c->peer_eof || c->wire_hold || c->wire_connecting)
@@ -982,14 +991,9 @@ static int conn_clear_read(struct conn *c)
 			return progress;
 		}
 		if (n > 0) {
-			if (rbuf_ensure(b, cap)) {
-				conn_err(c, ATTLS_RC_NOMEM, "Application Data",
-					 "%s", strerror(ENOMEM));
-				conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+			n = conn_readv(c, c->wire_fd, b, cap);
+			if (n == -2)
 				return 0;
-			}
-			cnt = rbuf_space_iov(b, cap, iov);
-			n = readv(c->wire_fd, iov, cnt);
 		}
 		if (n > 0) {
 			b->len += (size_t)n;
