@@ -2173,7 +2173,7 @@ int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
 	int err;
 
 	if (c->ftp)
-		return -EPERM;	/* the FTP helper owns its TLS state */
+		return -EACCES;	/* the FTP helper owns its TLS state */
 	err = conn_tls_arm(c, client, allow_hstimeout, cb, arg);
 	if (!err)
 		conn_pump(c);
@@ -2187,7 +2187,7 @@ int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg)
 	if (c->dead)
 		return -ENOTCONN;
 	if (c->ftp)
-		return -EPERM;	/* CCC is refused: the control stays TLS */
+		return -EACCES;	/* CCC is refused: the control stays TLS */
 	if (c->clear || c->starting || !c->hs_done || c->stopping)
 		return c->hs_done || c->clear ? -EALREADY : -EBUSY;
 	if (c->tls_cb)

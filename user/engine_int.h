@@ -380,7 +380,8 @@ void conn_set_fail(SSL *ssl, int rc, const char *cause);
  * cb runs on the engine thread, possibly inside the start/stop call
  * itself, at most once per call; c stays valid until the event batch ends
  * (conn_reap()).  Only one start or stop is pending at a time.
- * Start/stop return 0 (cb will be called), -EALREADY (already secure /
+ * Start/stop return 0 (cb will be called), -EACCES (an ApplicationProtocol
+ * FTP connection: its helper alone starts TLS), -EALREADY (already secure /
  * already clear), -EBUSY (a start or stop is pending), -EPIPE (the
  * connection is closing), -EPROTO (stop with unread data), -ENOTCONN.
  * A partner's close_notify before the application's stop: a FIN right
