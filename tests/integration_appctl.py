@@ -245,13 +245,17 @@ def test_cleartext_then_tls_on_wire(env):
 
 
 def test_nonblocking_init_and_stop(env):
-    """O_NONBLOCK: INIT returns EINPROGRESS, the application polls QUERY;
-    the session works, then cleartext again after STOPTLS (whose STOP may
-    complete at once: the client's close_notify often comes first)."""
-    res = env.starttls(P_APPNB, ["+STARTTLS", "QUERY", "x1", "+STOPTLS", "QUERY",
-                                 "after stop", "QUIT"])
+    """O_NONBLOCK: INIT returns EINPROGRESS (the client sends its
+    ClientHello only 1 s after "OK", so the handshake cannot be over), the
+    application polls QUERY; the session works, then cleartext again after
+    STOPTLS (whose STOP may complete at once: the client's close_notify
+    often comes first).  A handshake may also legitimately complete within
+    the INIT call when the ClientHello was already there."""
+    res = env.starttls(P_APPNB, ["STARTTLS", "+SLEEP:1", "+HANDSHAKE", "QUERY", "x1",
+                                 "+STOPTLS", "QUERY", "after stop", "QUIT"])
     ok(res, "non-blocking session")
     rep = res["replies"]
+    check(rep[1] == "OK", "STARTTLS: %r" % rep[1])
     check(query_fields(rep[2])["conn"] == "3", "not secure after init: %r" % rep[2])
     check(rep[3] == "ECHO x1", "TLS echo: %r" % rep[3])
     q = query_fields(rep[5])
@@ -400,6 +404,30 @@ def test_attlsctl_shows_appl_control(env):
         p.wait()
 
 
+def test_silent_client_dropped(env):
+    """The appctl socket is open to everyone: a client that connects and
+    sends nothing is dropped (it cannot hold a slot for ever), and a
+    request without a socket is EINVAL."""
+    body = """
+import struct, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.environ["ATTLS_APPCTL_SOCK"])
+s.settimeout(20)
+t = time.monotonic()
+out["eof"] = s.recv(100) == b""
+out["secs"] = time.monotonic() - t
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.environ["ATTLS_APPCTL_SOCK"])
+s.send(struct.pack("=IHHIIII", 0x534c5441, 1, 24, 1, 0, 0, 0))
+rep = s.recv(512)
+out["err"] = struct.unpack_from("=IHHi", rep)[3]
+"""
+    o = libcall(env, body)
+    check(o["eof"], "a silent client was not dropped: %r" % o)
+    import errno as E
+    check(o["err"] == E.EINVAL, "request without a socket: errno %r" % o["err"])
+
+
 TESTS = [
     test_starttls_echo_and_query,
     test_cleartext_then_tls_on_wire,
@@ -413,6 +441,7 @@ TESTS = [
     test_no_rule_and_bad_fds,
     test_cannot_control_others,
     test_attlsctl_shows_appl_control,
+    test_silent_client_dropped,
 ]
 
 if __name__ == "__main__":

@@ -38,9 +38,13 @@
 #include "lib/attls.h"
 #include "log.h"
 
-/* Clients connected but whose request has not come yet; more are refused
- * (the socket is open to everyone, so this bounds what one user can hold). */
+/*
+ * Clients connected but whose request has not come yet: more are refused,
+ * and one that sends nothing is dropped after APPCTL_PENDING_MS (the
+ * socket is open to everyone; libattls sends at once after connecting).
+ */
 #define APPCTL_MAX_PENDING	256
+#define APPCTL_PENDING_MS	2000
 /*
  * INIT/STOP: what the application wrote before the request must reach the
  * engine's hop first (the engine sends it in the old mode): its socket's
@@ -56,6 +60,10 @@ struct appctl {
 	int lfd;
 	int efd;
 	int wakefd;
+	struct pending {
+		int fd;			/* -1: free slot */
+		uint64_t since_ms;	/* CLOCK_MONOTONIC */
+	} pending[APPCTL_MAX_PENDING];
 	unsigned npending;
 	pthread_t tid;
 	int started;
@@ -136,6 +144,43 @@ static void wait_outq(int fd)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Forget pending client fd (served, or dropped when closing it). */
+static void pending_del(struct appctl *a, int fd, int close_it)
+{
+	unsigned i;
+
+	for (i = 0; i < APPCTL_MAX_PENDING; i++) {
+		if (a->pending[i].fd != fd)
+			continue;
+		a->pending[i].fd = -1;
+		a->npending--;
+		epoll_ctl(a->efd, EPOLL_CTL_DEL, fd, NULL);
+		if (close_it)
+			close(fd);
+		return;
+	}
+}
+
+/* Drop the clients that sent nothing for APPCTL_PENDING_MS. */
+static void pending_expire(struct appctl *a)
+{
+	uint64_t now = now_ms();
+	unsigned i;
+
+	for (i = 0; i < APPCTL_MAX_PENDING && a->npending; i++)
+		if (a->pending[i].fd >= 0 &&
+		    now - a->pending[i].since_ms > APPCTL_PENDING_MS)
+			pending_del(a, a->pending[i].fd, 1);
+}
+
 /* One request from client cfd (readable); cfd is consumed. */
 static void serve_client(struct appctl *a, int cfd)
 {
@@ -158,8 +203,7 @@ static void serve_client(struct appctl *a, int cfd)
 	n = recvmsg(cfd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && errno == EAGAIN)
 		return;		/* spurious: stays registered */
-	epoll_ctl(a->efd, EPOLL_CTL_DEL, cfd, NULL);
-	a->npending--;
+	pending_del(a, cfd, 0);
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -215,6 +259,7 @@ close_fds:
 static void accept_clients(struct appctl *a)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	unsigned i;
 	int cfd;
 
 	for (;;) {
@@ -224,6 +269,8 @@ static void accept_clients(struct appctl *a)
 				log_warn("appctl: accept");
 			return;
 		}
+		if (a->npending >= APPCTL_MAX_PENDING)
+			pending_expire(a);
 		if (a->npending >= APPCTL_MAX_PENDING) {
 			log_warnx("appctl: %u requests pending, refusing more",
 				  a->npending);
@@ -236,6 +283,10 @@ static void accept_clients(struct appctl *a)
 			close(cfd);
 			continue;
 		}
+		for (i = 0; a->pending[i].fd >= 0; i++)
+			;	/* npending < APPCTL_MAX_PENDING: a free slot */
+		a->pending[i].fd = cfd;
+		a->pending[i].since_ms = now_ms();
 		a->npending++;
 	}
 }
@@ -247,13 +298,15 @@ static void *appctl_thread(void *arg)
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(a->efd, evs, 32, -1);
+		n = epoll_wait(a->efd, evs, 32, a->npending ? APPCTL_PENDING_MS : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("appctl: epoll_wait");
 			break;
 		}
+		if (a->npending)
+			pending_expire(a);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == a->wakefd)
 				return NULL;
@@ -272,6 +325,7 @@ int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct appctl *a;
+	unsigned i;
 	int err;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -283,6 +337,8 @@ int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
 	memcpy(sun.sun_path, path, strlen(path));
 	a->e = e;
 	a->appsk_fd = appsk_map_fd;
+	for (i = 0; i < APPCTL_MAX_PENDING; i++)
+		a->pending[i].fd = -1;
 	a->efd = a->wakefd = -1;
 	a->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->lfd < 0) {
@@ -329,6 +385,7 @@ free_a:
 void appctl_close(struct appctl *a)
 {
 	uint64_t one = 1;
+	unsigned i;
 
 	if (!a)
 		return;
@@ -337,8 +394,10 @@ void appctl_close(struct appctl *a)
 			log_warn("appctl: wakefd");
 		pthread_join(a->tid, NULL);
 	}
-	/* Clients still pending are closed with the epoll set's owner: the
-	 * library sees EOF and reports ENOSYS. */
+	/* Clients still pending: the library sees EOF and reports ENOSYS. */
+	for (i = 0; i < APPCTL_MAX_PENDING; i++)
+		if (a->pending[i].fd >= 0)
+			close(a->pending[i].fd);
 	close(a->efd);
 	close(a->wakefd);
 	close(a->lfd);
