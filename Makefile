@@ -137,13 +137,15 @@ $(OUTPUT)/tests/%: $(OUTPUT)/tests/unit/%.o $(POLICY_OBJS) $(OUTPUT)/user/log.o 
 $(OUTPUT)/tests/test_keyring: $(OUTPUT)/user/keyring.o $(OUTPUT)/user/tlsinfo.o \
 	$(OUTPUT)/user/rc.o $(OUTPUT)/user/aj.o
 
+$(OUTPUT)/tests/test_trace: $(OUTPUT)/user/trace.o $(OUTPUT)/user/rc.o
+
 unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 integration: all
-	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_appctl.py \
-	         tests/integration_ftp.py; do \
+	$(Q)for t in tests/integration.py tests/integration_zert.py tests/integration_diag.py \
+		tests/integration_appctl.py tests/integration_ftp.py; do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
 	  if [ $$rc -eq 77 ]; then echo "$$t SKIPPED (see above)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi; \

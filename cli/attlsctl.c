@@ -6,8 +6,12 @@
  * when the daemon is wedged; it never reaches into the daemon's memory.
  *   attlsctl status                 live policy, counters, engine presence
  *   attlsctl listener show          sockets bound in protected cgroups
- *   attlsctl conn show [CONNID]     protected connections (netstat TTLS),
- *                                   from the daemon
+ *   attlsctl conn show [CONNID] [--detail] [--group]
+ *                                   protected connections (netstat TTLS),
+ *                                   from the daemon; --detail adds the
+ *                                   effective parameters, --group is the
+ *                                   per-group summary
+ *   attlsctl trace CONNID LEVEL     Trace bits of one live connection
  *   attlsctl conn hops              the engine's hop table (pinned map)
  *   attlsctl keyring list OWNER/RING  certificates of a key ring
  *   attlsctl policy show [RULE]     the installed policy (pasearch -t),
@@ -112,6 +116,15 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 };
 _Static_assert(ATTLS_STAT_MAX == 31, "a name for every counter above");
 
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *j;
+
+	if (!json_object_object_get_ex(o, key, &j) || !j)
+		return "-";
+	return json_object_get_string(j);
+}
+
 static long count_entries(int fd, size_t key_size)
 {
 	char key[256];
@@ -125,6 +138,65 @@ static long count_entries(int fd, size_t key_size)
 		prev = key;
 	}
 	return n;
+}
+
+static void print_rc_counts(struct json_object *eng, const char *key,
+			    const char *title)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(eng, key, &m) ||
+	    !json_object_object_length(m))
+		return;
+	printf("  %s:\n", title);
+	json_object_object_foreach(m, rc, n) {
+		const struct attls_rc_info *i = attls_rc_info(atoi(rc));
+
+		printf("    RC %-5s %8lld  %s\n", rc, (long long)json_object_get_int64(n),
+		       i ? i->text : "?");
+	}
+}
+
+/*
+ * The daemon's part of attlsctl status, from its control socket: policy
+ * file and generation, engine counters with failures by RC.  Into `root`
+ * as "daemon" (JSON), else printed.  A daemon that does not answer is
+ * reported, not an error: the pinned maps above still tell the truth.
+ */
+static int status_daemon(const struct ctl *c, struct json_object *root)
+{
+	struct json_object *req = request_new("status"), *reply = NULL, *eng;
+	struct ctl quiet = *c;
+	int err;
+
+	if (!req)
+		return -ENOMEM;
+	quiet.json = 0;
+	err = ctl_request(&quiet, req, &reply);
+	json_object_put(req);
+	if (err) {
+		if (root)
+			return aj_add_null(root, "daemon");
+		printf("daemon:              not answering (counters above are "
+		       "from the pinned maps)\n");
+		return 0;
+	}
+	if (root)
+		return aj_add(root, "daemon", reply);
+	printf("daemon:              pid %s, policy %s generation %s\n",
+	       jstr(reply, "pid"), jstr(reply, "policy_file"),
+	       jstr(reply, "generation"));
+	if (json_object_object_get_ex(reply, "engine", &eng)) {
+		printf("  connections mapped      %s (refused before mapping: %s)\n",
+		       jstr(eng, "connections_mapped"), jstr(eng, "connections_refused"));
+		printf("  handshakes ok           %s\n", jstr(eng, "handshakes_ok"));
+		printf("  handshakes failed       %s\n", jstr(eng, "handshakes_failed"));
+		print_rc_counts(eng, "handshakes_failed_by_rc", "failed before secure, by RC");
+		printf("  failed after secure     %s\n", jstr(eng, "secure_failed"));
+		print_rc_counts(eng, "secure_failed_by_rc", "failed after secure, by RC");
+	}
+	json_object_put(reply);
+	return 0;
 }
 
 static int do_status(struct ctl *c, int argc, char **argv)
@@ -200,6 +272,7 @@ static int do_status(struct ctl *c, int argc, char **argv)
 		for (k = 0; k < ATTLS_STAT_MAX; k++)
 			printf("%-22s %llu\n", stat_names[k],
 			       (unsigned long long)totals[k]);
+		status_daemon(c, NULL);
 		goto close_fds;
 	}
 	root = json_object_new_object();
@@ -230,6 +303,7 @@ static int do_status(struct ctl *c, int argc, char **argv)
 		goto put_root;
 	}
 	err = aj_add(root, "counters", stats);
+	err = err ?: status_daemon(c, root);
 	if (!err) {
 		err = aj_print_and_free(root, stdout, c->pretty);
 		root = NULL;
@@ -551,42 +625,117 @@ static int do_reload(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *j;
 
-	if (!json_object_object_get_ex(o, key, &j) || !j)
-		return "-";
-	return json_object_get_string(j);
+static void print_object(struct json_object *o, const char *indent)
+{
+	json_object_object_foreach(o, key, val) {
+		if (val && json_object_is_type(val, json_type_object))
+			continue;
+		printf("%s%-22s %s\n", indent, key,
+		       val ? json_object_get_string(val) : "-");
+	}
 }
 
-/* attlsctl conn show [CONNID]: like netstat TTLS (and its detail form). */
+/* One connection, every field (netstat TTLS CONN id [DETAIL]). */
+static void print_conn_detail(struct json_object *o)
+{
+	struct json_object *sub;
+
+	print_object(o, "  ");
+	if (json_object_object_get_ex(o, "peer_cert", &sub) && sub) {
+		printf("  peer certificate:\n");
+		print_object(sub, "    ");
+	}
+	if (json_object_object_get_ex(o, "detail", &sub) && sub) {
+		printf("  effective parameters:\n");
+		print_object(sub, "    ");
+	}
+}
+
+/* netstat TTLS GROUP: one line per group. */
+static void print_groups(struct json_object *reply)
+{
+	struct json_object *arr, *g, *envs;
+	size_t i, n, k;
+
+	if (!json_object_object_get_ex(reply, "groups", &arr))
+		return;
+	printf("%-20s %-28s %6s %10s %9s %6s\n", "GROUP", "ENVIRONMENTS", "CONNS",
+	       "NOT-SECURE", "HANDSHAKE", "SECURE");
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		char envl[256] = "";
+		size_t len = 0;
+
+		g = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(g, "environments", &envs)) {
+			for (k = 0; k < json_object_array_length(envs) &&
+			     len < sizeof(envl); k++)
+				len += (size_t)snprintf(envl + len, sizeof(envl) - len,
+					"%s%s", k ? "," : "", json_object_get_string(
+					json_object_array_get_idx(envs, k)));
+		}
+		printf("%-20s %-28s %6s %10s %9s %6s\n", jstr(g, "group"),
+		       envl[0] ? envl : "-", jstr(g, "connections"),
+		       jstr(g, "not_secure"), jstr(g, "handshake_in_progress"),
+		       jstr(g, "secure"));
+	}
+}
+
+/*
+ * attlsctl conn show [CONNID] [--detail] [--group]: like netstat TTLS,
+ * its CONN id DETAIL form and its GROUP summary.
+ */
 static int do_conn_show(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *req, *reply = NULL, *arr, *o, *cert;
+	struct json_object *req, *reply = NULL, *arr, *o;
+	const char *id = NULL;
+	int detail = 0, group = 0, a, err;
 	size_t i, n;
-	int err;
 
-	if (argc > 1) {
-		p_err(c, "usage: attlsctl conn show [CONNID]");
+	for (a = 0; a < argc; a++) {
+		if (!strcmp(argv[a], "--detail") || !strcmp(argv[a], "detail"))
+			detail = 1;
+		else if (!strcmp(argv[a], "--group") || !strcmp(argv[a], "group"))
+			group = 1;
+		else if (!id && argv[a][0] != '-')
+			id = argv[a];
+		else
+			break;
+	}
+	if (a < argc || (group && (id || detail))) {
+		p_err(c, "usage: attlsctl conn show [CONNID] [--detail] | "
+		      "attlsctl conn show --group");
 		return -EINVAL;
 	}
 	req = request_new("conn");
 	if (!req)
 		return -ENOMEM;
-	err = argc ? aj_add_str(req, "id", argv[0]) : 0;
+	err = id ? aj_add_str(req, "id", id) : 0;
+	err = err ?: detail ? aj_add_bool(req, "detail", 1) : 0;
+	err = err ?: group ? aj_add_bool(req, "group", 1) : 0;
 	err = err ?: ctl_request(c, req, &reply);
 	json_object_put(req);
 	if (err)
 		return err;
 	if (c->json)
 		return aj_print_and_free(reply, stdout, c->pretty);
+	if (group) {
+		print_groups(reply);
+		json_object_put(reply);
+		return 0;
+	}
 	if (!json_object_object_get_ex(reply, "connections", &arr)) {
 		json_object_put(reply);
 		return -EPROTO;
 	}
 	n = json_object_array_length(arr);
-	if (!argc) {
+	for (i = 0; (id || detail) && i < n; i++) {
+		printf("%sconnection %s\n", i ? "\n" : "",
+		       jstr(json_object_array_get_idx(arr, i), "conn_id"));
+		print_conn_detail(json_object_array_get_idx(arr, i));
+	}
+	if (!id && !detail) {
 		printf("%-16s %-22s %-22s %-10s %-9s %-16s %-8s %s\n", "CONNID",
 		       "LOCAL", "REMOTE", "JOB", "USER", "RULE", "PROTOCOL",
 		       "STATE");
@@ -603,22 +752,54 @@ static int do_conn_show(struct ctl *c, int argc, char **argv)
 			       jstr(o, "user"), jstr(o, "rule"), jstr(o, "protocol"),
 			       jstr(o, "state"));
 		}
-		if (!n)
-			printf("(no protected connections)\n");
-		json_object_put(reply);
-		return 0;
 	}
-	o = json_object_array_get_idx(arr, 0);
-	json_object_object_foreach(o, key, val) {
-		if (!strcmp(key, "peer_cert"))
-			continue;
-		printf("  %-16s %s\n", key, val ? json_object_get_string(val) : "-");
+	if (!n)
+		printf("(no protected connections)\n");
+	json_object_put(reply);
+	return 0;
+}
+
+static int do_conn_group(struct ctl *c, int argc, char **argv)
+{
+	char *args[] = { "--group" };
+
+	(void)argv;
+	if (argc) {
+		p_err(c, "usage: attlsctl conn group");
+		return -EINVAL;
 	}
-	if (json_object_object_get_ex(o, "peer_cert", &cert) && cert) {
-		printf("  peer certificate:\n");
-		json_object_object_foreach(cert, ck, cv)
-			printf("    %-14s %s\n", ck, cv ? json_object_get_string(cv) : "-");
+	return do_conn_show(c, 1, args);
+}
+
+/* attlsctl trace CONNID LEVEL: a live connection's Trace bits. */
+static int do_trace_set(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL;
+	char *end;
+	long level;
+	int err;
+
+	errno = 0;
+	level = argc == 2 ? strtol(argv[1], &end, 0) : -1;
+	if (argc != 2 || errno || *end || level < 0 || level > 255) {
+		p_err(c, "usage: attlsctl trace CONNID LEVEL (LEVEL 0-255: 1, 2 "
+		      "errors to the daemon log, syslog; 4 info; 8 events; 16 flow; "
+		      "32 data)");
+		return -EINVAL;
 	}
+	req = request_new("trace");
+	if (!req)
+		return -ENOMEM;
+	err = aj_add_str(req, "id", argv[0]);
+	err = err ?: aj_add_u64(req, "level", (uint64_t)level);
+	err = err ?: ctl_request(c, req, &reply);
+	json_object_put(req);
+	if (err)
+		return err;
+	if (c->json)
+		return aj_print_and_free(reply, stdout, c->pretty);
+	printf("connection %s: Trace %s -> %s (from its next event)\n", argv[0],
+	       jstr(reply, "old_level"), jstr(reply, "level"));
 	json_object_put(reply);
 	return 0;
 }
@@ -802,8 +983,13 @@ static const struct cmd reload_cmds[] = {
 	{ NULL, NULL, NULL },
 };
 static const struct cmd conn_cmds[] = {
-	{ "show", do_conn_show, "[CONNID]: protected connections, like netstat TTLS" },
+	{ "show", do_conn_show, "[CONNID] [--detail] [--group]: protected connections, like netstat TTLS" },
+	{ "group", do_conn_group, "per-group summary, like netstat TTLS GROUP" },
 	{ "hops", do_conn_hops, "engine hops from the pinned map (no daemon needed)" },
+	{ NULL, NULL, NULL },
+};
+static const struct cmd trace_cmds[] = {
+	{ "set", do_trace_set, "CONNID LEVEL: Trace bits of one live connection" },
 	{ NULL, NULL, NULL },
 };
 static const struct cmd policy_cmds[] = {
@@ -826,6 +1012,7 @@ static const struct object objects[] = {
 	{ "zert", zert_cmds },
 	{ "keyring", keyring_cmds },
 	{ "explain", explain_cmds },
+	{ "trace", trace_cmds },
 	{ NULL, NULL },
 };
 
@@ -915,9 +1102,13 @@ int main(int argc, char **argv)
 		/* "attlsctl status" = "attlsctl status show" */
 		ci = 0;
 		argc = 0;
-	} else if (argv[1][0] >= '0' && argv[1][0] <= '9') {
-		/* "attlsctl explain 202": a number is an argument of the
-		 * object's first command, never a command name */
+	} else if ((argv[1][0] >= '0' && argv[1][0] <= '9') ||
+		   argv[1][0] == '-' ||
+		   (obj->cmds == trace_cmds && strcmp(argv[1], "set")) ||
+		   (obj->cmds == conn_cmds && strlen(argv[1]) == 16)) {
+		/* "attlsctl explain 202", "attlsctl conn --group",
+		 * "attlsctl trace CONNID 255", "attlsctl conn CONNID": an
+		 * argument of the object's first command, never a command */
 		ci = 0;
 		argc -= 1;
 		argv += 1;

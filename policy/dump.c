@@ -198,7 +198,7 @@ static const char *fn_name(unsigned v)
 	       v == ATTLS_FN_OPTIONAL ? "Optional" : "Off";
 }
 
-static const char *client_auth_name(unsigned v)
+const char *attls_client_auth_name(unsigned v)
 {
 	switch (v) {
 	case ATTLS_CLIENT_AUTH_PASSTHRU:
@@ -225,7 +225,7 @@ static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 		fprintf(f, "  %-26s %s\n", "KeyringStashFile:", e->keyring_stash);
 	if (e->role == ATTLS_ROLE_SERVER_CLIENTAUTH)
 		fprintf(f, "  %-26s %s\n", "ClientAuthType:",
-			client_auth_name(e->client_auth));
+			attls_client_auth_name(e->client_auth));
 	for (i = 0; i < e->nserver_cert_labels && i < ATTLS_MAX_SERVER_LABELS; i++)
 		fprintf(f, "  %-26s %.*s\n", i ? "" : "ServerCertificateLabel:",
 			ATTLS_LABEL_LEN, e->server_cert_labels[i]);

@@ -133,6 +133,8 @@ void attls_clause_format(const struct attls_rule *cl, struct attls_clause_text *
 const char *attls_direction_name(__u32 flags);
 /* "Server" / "Client" / "ServerWithClientAuth". */
 const char *attls_role_name(enum attls_role role);
+/* "Required" / "PassThru" / "Full" / "SAFCheck" (enum attls_client_auth). */
+const char *attls_client_auth_name(unsigned client_auth);
 
 /* An empty diagnostics set, for policy_compile() alone; NULL on ENOMEM. */
 struct policy_diags *policy_diags_new(void);

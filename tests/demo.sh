@@ -146,10 +146,10 @@ done
 note "cgroup.procs: $(tr '\n' ' ' <"$CG/cgroup.procs")"
 
 step "starting attlsd with $POLICY"
-note "attlsd -f demo.policy --cgroup $CG --keyring-root $TMP/keyrings --zert-dir $TMP/zert --pin-root $PIN_ROOT"
+note "attlsd -d -f demo.policy --cgroup $CG --keyring-root $TMP/keyrings --zert-dir $TMP/zert --pin-root $PIN_ROOT"
 # nsenter execs attlsd: $! is attlsd's own pid (a shell function would
 # leave a subshell in between).
-nsenter --net="/run/netns/$NS" "$ATTLSD" -f "$POLICY" --cgroup "$CG" --keyring-root "$TMP/keyrings" \
+nsenter --net="/run/netns/$NS" "$ATTLSD" -d -f "$POLICY" --cgroup "$CG" --keyring-root "$TMP/keyrings" \
 	--zert-dir "$TMP/zert" --pin-root "$PIN_ROOT" --threads 1 \
 	</dev/null >"$TMP/attlsd.log" 2>&1 &
 ATTLSD_PID=$!

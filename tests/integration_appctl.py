@@ -96,7 +96,7 @@ class AppEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
     def setup(self):
-        self.setup_sandbox()
+        self.setup_base()
         self.policy = self.path("appctl.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,

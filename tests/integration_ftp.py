@@ -152,7 +152,7 @@ class FtpEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
     def setup(self):
-        self.setup_sandbox()
+        self.setup_base()
         self.policy = self.path("ftp.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_sec=P_SEC, p_sec_appctl=P_SEC_APPCTL,

@@ -185,7 +185,7 @@ class ZertEnv(it.Env):
         return super().ns(cmd)
 
     def setup(self):
-        self.setup_sandbox()
+        self.setup_base()
         self.ring = self.path("keyrings", "test", "ring")
         self.cert = os.path.join(self.ring, "default.pem")
         self.key = os.path.join(self.ring, "default.key")

@@ -24,6 +24,7 @@
 #include "aj.h"
 #include "appctl.h"
 #include "conn_json.h"
+#include "trace.h"
 #include "ctl.h"
 #include "engine.h"
 #include "keyring.h"
@@ -73,7 +74,7 @@ struct attlsd {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: attlsd [-nv] -f POLICY --cgroup PATH [--cgroup PATH ...]\n"
+"usage: attlsd [-dnv] -f POLICY --cgroup PATH [--cgroup PATH ...]\n"
 "              [--keyring-root DIR] [--zert-dir DIR] [--netns PATH]\n"
 "              [--threads N] [--pin-root DIR]\n"
 "       attlsd --guard --cgroup PATH [--cgroup PATH ...] [--permit JOB ...]\n"
@@ -99,6 +100,8 @@ ZERT_USAGE
 "      --guard            attach to the cgroups with no policy (as stop-mode\n"
 "                         block leaves them) and exit: for boot, before the\n"
 "                         protected services start\n"
+"  -d                     debug: every connection message (all Trace bits\n"
+"                         set, syslog ones too) also to stderr, the daemon log\n"
 "  -n                     check the policy, print \"configuration OK\", exit\n"
 "  -v                     more messages (-vv: libbpf and verifier)\n"
 "      --cleanup          detach and remove everything a dead attlsd pinned\n"
@@ -293,7 +296,7 @@ static int ctl_status(void *arg, struct json_object *req,
 	err = err ?: aj_add_str(reply, "zert_file", zert_path(d->zert));
 	err = err ?: aj_add_str(reply, "pin_root",
 				d->pin_root ? d->pin_root : ATTLS_PIN_ROOT);
-	return err;
+	return err ?: engine_stats_json(d->engine, reply);
 }
 
 static int ctl_policy(void *arg, struct json_object *req,
@@ -350,14 +353,26 @@ static int ctl_reload(void *arg, struct json_object *req,
 	return err;
 }
 
-/* "conn": the engine's open connections (netstat TTLS); "id" for one. */
+static int req_flag(struct json_object *req, const char *key)
+{
+	struct json_object *j;
+
+	return json_object_object_get_ex(req, key, &j) && json_object_get_boolean(j);
+}
+
+/*
+ * "conn": the engine's open connections (netstat TTLS); "id" for one,
+ * "detail" with effective parameters, "group" for the per-group summary.
+ */
 static int ctl_conn(void *arg, struct json_object *req,
 		    struct json_object *reply, const char **errmsg)
 {
 	struct attlsd *d = arg;
 	struct json_object *arr, *jid;
-	struct zert_conn *conns = NULL;
+	struct engine_conn_info *conns = NULL;
+	struct attls_env_cfg *env = NULL;
 	const char *want = NULL;
+	int detail = req_flag(req, "detail");
 	size_t n = 0, i;
 	int err;
 
@@ -368,15 +383,26 @@ static int ctl_conn(void *arg, struct json_object *req,
 		*errmsg = "the engine did not answer";
 		return err;
 	}
+	if (req_flag(req, "group")) {
+		err = conn_groups_json(&d->img, conns, n, reply);
+		free(conns);
+		return err;
+	}
+	env = detail ? malloc(sizeof(*env)) : NULL;
 	arr = json_object_new_array();
-	err = arr ? 0 : -ENOMEM;
+	err = arr && (env || !detail) ? 0 : -ENOMEM;
 	for (i = 0; i < n && !err; i++) {
 		char id[20];
 
-		snprintf(id, sizeof(id), "%016llx", (unsigned long long)conns[i].conn_id);
-		if (!want || !strcasecmp(want, id))
-			err = conn_json_add(&conns[i], arr);
+		snprintf(id, sizeof(id), "%016llx",
+			 (unsigned long long)conns[i].z.conn_id);
+		if (want && strcasecmp(want, id))
+			continue;
+		err = conn_json_add(&conns[i], env && !engine_env_cfg(d->engine,
+				    conns[i].generation, conns[i].env_index, env) ?
+				    env : NULL, arr);
 	}
+	free(env);
 	free(conns);
 	if (!err && want && !json_object_array_length(arr)) {
 		*errmsg = "no open connection with that CONNID";
@@ -387,6 +413,45 @@ static int ctl_conn(void *arg, struct json_object *req,
 		return err;
 	}
 	return aj_add(reply, "connections", arr);
+}
+
+/* "trace": {"id": CONNID, "level": N}: one live connection's Trace bits. */
+static int ctl_trace(void *arg, struct json_object *req,
+		     struct json_object *reply, const char **errmsg)
+{
+	struct attlsd *d = arg;
+	struct json_object *jid, *jlevel;
+	unsigned long long id;
+	unsigned old = 0;
+	int64_t level;
+	char *end;
+	int err;
+
+	if (!json_object_object_get_ex(req, "id", &jid) ||
+	    !json_object_object_get_ex(req, "level", &jlevel) ||
+	    !json_object_get_string(jid)) {
+		*errmsg = "give a CONNID and a Trace level";
+		return -EINVAL;
+	}
+	errno = 0;
+	id = strtoull(json_object_get_string(jid), &end, 16);
+	level = json_object_get_int64(jlevel);
+	if (errno || *end || end == json_object_get_string(jid)) {
+		*errmsg = "CONNID: 16 hex digits, as attlsctl conn shows";
+		return -EINVAL;
+	}
+	if (level < 0 || level > ATTLS_TRACE_MAX) {
+		*errmsg = "Trace level: 0-255 (1, 2 errors; 4 info; 8 events; "
+			  "16 flow; 32 data)";
+		return -ERANGE;
+	}
+	err = engine_conn_trace(d->engine, id, (unsigned)level, &old);
+	if (err == -ENOENT)
+		*errmsg = "no open connection with that CONNID";
+	else if (err)
+		*errmsg = "the engine did not answer";
+	err = err ?: aj_add_u64(reply, "old_level", old);
+	return err ?: aj_add_u64(reply, "level", (uint64_t)level);
 }
 
 /* "keyring": a key ring's certificates, like RACDCERT LISTRING. */
@@ -436,6 +501,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "reload", ctl_reload, 1 },
 	{ "keyring", ctl_keyring, 0 },
 	{ "conn", ctl_conn, 0 },
+	{ "trace", ctl_trace, 1 },
 	{ "zert", ctl_zert, 0 },
 	{ NULL, NULL, 0 },
 };
@@ -605,6 +671,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	struct engine_cfg ecfg = {};
 	struct dp_opts dopts = {};
 	struct epoll_event ev, evs[4];
+	struct stat st;
 	sigset_t mask;
 	int sfd = -1, efd = -1, err, i, stop = 0;
 	unsigned c;
@@ -634,6 +701,16 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	if (err)
 		return err;
 
+	/* A key ring root that is not there is a daemon configuration
+	 * error, not a policy one: every environment would fail. */
+	err = stat(d->keyring_root, &st) ? -errno :
+	      !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	if (err) {
+		log_warnx("--keyring-root %s: %s (fix: create it, or give the "
+			  "directory that holds OWNER/RING key rings)",
+			  d->keyring_root, strerror(-err));
+		return err;
+	}
 	ecfg.keyring_root = d->keyring_root;
 	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
 	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
@@ -865,7 +942,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "f:c:k:z:t:nvh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f:c:k:z:t:dnvh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			d.policy_path = optarg;
@@ -921,6 +998,9 @@ int main(int argc, char **argv)
 				return EXIT_FAILURE;
 			}
 			d.permit[d.npermit++] = optarg;
+			break;
+		case 'd':
+			trace_set_copy_stderr(1);
 			break;
 		case 'n':
 			d.check_only = 1;

@@ -26,6 +26,7 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -635,6 +636,7 @@ static void *thread_main(void *arg)
 				if (read(t->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("engine thread %u: wakefd", t->idx);
 				conn_snapshot_serve(t);
+				conn_trace_serve(t);
 				appctl_serve(t);
 				break;
 			}
@@ -740,11 +742,47 @@ void engine_stop(struct engine *e)
 	e->running = 0;
 }
 
-int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n)
+/* Ask every engine thread: set the flag at `pending_off` in each, wake it. */
+static void threads_ask(struct engine *e, size_t pending_off)
 {
-	struct zert_conn *all = NULL, *tmp;
-	struct timespec deadline;
 	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < e->nthreads; i++) {
+		struct engine_thread *t = &e->threads[i];
+
+		pthread_mutex_lock(&t->snap_lock);
+		*(int *)((char *)t + pending_off) = 1;
+		pthread_mutex_unlock(&t->snap_lock);
+		if (write(t->wakefd, &one, sizeof(one)) < 0)
+			log_warn("engine thread %u: wakefd", i);
+	}
+}
+
+/* Wait (snap_lock held) until thread t has served its request; 2 s. */
+static int thread_answered(struct engine_thread *t, size_t pending_off,
+			   const struct timespec *deadline)
+{
+	int *pending = (int *)((char *)t + pending_off);
+
+	while (*pending)
+		if (pthread_cond_timedwait(&t->snap_cond, &t->snap_lock,
+					   deadline) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+static void ask_deadline(struct timespec *deadline)
+{
+	clock_gettime(CLOCK_REALTIME, deadline);
+	deadline->tv_sec += 2;
+}
+
+int engine_conn_list(struct engine *e, struct engine_conn_info **out, size_t *n)
+{
+	const size_t off = offsetof(struct engine_thread, snap_pending);
+	struct engine_conn_info *all = NULL, *tmp;
+	struct timespec deadline;
 	size_t total = 0;
 	unsigned i;
 	int err = 0;
@@ -753,25 +791,14 @@ int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n)
 	*n = 0;
 	if (atomic_load(&e->stopping))
 		return -ESHUTDOWN;
+	threads_ask(e, off);
+	ask_deadline(&deadline);
 	for (i = 0; i < e->nthreads; i++) {
 		struct engine_thread *t = &e->threads[i];
 
 		pthread_mutex_lock(&t->snap_lock);
-		t->snap_pending = 1;
-		pthread_mutex_unlock(&t->snap_lock);
-		if (write(t->wakefd, &one, sizeof(one)) < 0)
-			log_warn("engine thread %u: wakefd", i);
-	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 2;
-	for (i = 0; i < e->nthreads; i++) {
-		struct engine_thread *t = &e->threads[i];
-
-		pthread_mutex_lock(&t->snap_lock);
-		while (t->snap_pending && !err)
-			if (pthread_cond_timedwait(&t->snap_cond, &t->snap_lock,
-						   &deadline) == ETIMEDOUT)
-				err = -ETIMEDOUT;
+		if (!err)
+			err = thread_answered(t, off, &deadline);
 		if (!err && t->nsnap) {
 			tmp = realloc(all, (total + t->nsnap) * sizeof(*all));
 			if (tmp) {
@@ -795,6 +822,80 @@ int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n)
 	*out = all;
 	*n = total;
 	return 0;
+}
+
+int engine_conn_trace(struct engine *e, uint64_t conn_id, unsigned level,
+		      unsigned *old)
+{
+	const size_t off = offsetof(struct engine_thread, trace_pending);
+	struct timespec deadline;
+	unsigned i;
+	int err = 0, found = 0;
+
+	if (atomic_load(&e->stopping))
+		return -ESHUTDOWN;
+	for (i = 0; i < e->nthreads; i++) {
+		pthread_mutex_lock(&e->threads[i].snap_lock);
+		e->threads[i].trace_id = conn_id;
+		e->threads[i].trace_level = level;
+		e->threads[i].trace_result = -ENOENT;
+		pthread_mutex_unlock(&e->threads[i].snap_lock);
+	}
+	threads_ask(e, off);
+	ask_deadline(&deadline);
+	for (i = 0; i < e->nthreads; i++) {
+		struct engine_thread *t = &e->threads[i];
+
+		pthread_mutex_lock(&t->snap_lock);
+		if (!err)
+			err = thread_answered(t, off, &deadline);
+		if (!err && !t->trace_result) {
+			found = 1;
+			*old = t->trace_old;
+		}
+		t->trace_pending = 0;
+		pthread_mutex_unlock(&t->snap_lock);
+	}
+	return err ?: found ? 0 : -ENOENT;
+}
+
+const char *engine_conn_state_name(int state)
+{
+	switch (state) {
+	case ENGINE_CONN_HANDSHAKE:
+		return "handshake in progress";
+	case ENGINE_CONN_SECURE:
+		return "secure";
+	case ENGINE_CONN_APPL_CONTROL:
+		return "Appl Control";
+	}
+	return "not secure";
+}
+
+static uint64_t ctr_get(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void engine_stats(struct engine *e, struct engine_stats *out)
+{
+	unsigned i, k;
+
+	memset(out, 0, sizeof(*out));
+	out->accepted = atomic_load(&e->n_accepted);
+	for (i = 0; i < e->nthreads; i++) {
+		struct engine_counters *c = &e->threads[i].ctr;
+
+		out->mapped += ctr_get(&c->mapped);
+		out->refused += ctr_get(&c->refused);
+		out->hs_ok += ctr_get(&c->hs_ok);
+		out->hs_failed += ctr_get(&c->hs_failed);
+		out->failed_secure += ctr_get(&c->failed_secure);
+		for (k = 0; k < ATTLS_RC_MAX_CODES; k++) {
+			out->hs_failed_rc[k] += ctr_get(&c->hs_failed_rc[k]);
+			out->failed_secure_rc[k] += ctr_get(&c->failed_secure_rc[k]);
+		}
+	}
 }
 
 void engine_destroy(struct engine *e)

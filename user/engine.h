@@ -22,10 +22,10 @@
 #include <stdint.h>
 
 #include "../policy/policy-t.h"
+#include "rc_table.h"
+#include "zert.h"
 
 struct engine;
-struct zert;
-struct zert_conn;
 
 struct engine_cfg {
 	const char *keyring_root;	/* KEYRING_ROOT (keyring.h) */
@@ -77,12 +77,69 @@ int engine_start(struct engine *e);
 void engine_stop(struct engine *e);
 
 /*
+ * TTLSConnState of a connection, as netstat TTLS and SIOCTTLSCTL number
+ * them: not secure (no TLS byte exchanged yet), handshake in progress,
+ * secure.
+ */
+enum engine_conn_state {
+	ENGINE_CONN_NOT_SECURE = 1,
+	ENGINE_CONN_HANDSHAKE,
+	ENGINE_CONN_SECURE,
+	ENGINE_CONN_APPL_CONTROL,	/* ApplicationControlled, cleartext */
+};
+
+/* "not secure" / "handshake in progress" / "secure" / "Appl Control". */
+const char *engine_conn_state_name(int state);
+
+/* One open connection as attlsctl conn shows it. */
+struct engine_conn_info {
+	struct zert_conn z;	/* identity, rule and action names, TLS */
+	uint64_t generation;	/* policy generation it was mapped with */
+	int env_index;		/* its environment in that generation */
+	unsigned trace;		/* its Trace bits now */
+	int state;		/* enum engine_conn_state */
+	uint32_t grp_id;	/* GRPID of its messages */
+};
+
+/*
  * A snapshot of every open connection (attlsctl conn): each engine thread
  * copies its own connections when asked, so the data path takes no lock.
- * *out (malloc'ed, free() it) gets *n records; tls.protocol is empty while
- * the handshake is in progress.  0, -ETIMEDOUT, -ENOMEM or -ESHUTDOWN.
+ * *out (malloc'ed, free() it) gets *n records; z.tls.protocol is empty
+ * until the handshake is complete.  0, -ETIMEDOUT, -ENOMEM or -ESHUTDOWN.
  */
-int engine_conn_list(struct engine *e, struct zert_conn **out, size_t *n);
+int engine_conn_list(struct engine *e, struct engine_conn_info **out,
+		     size_t *n);
+
+/*
+ * Set the Trace bits of the open connection conn_id to `level`
+ * (attlsctl trace): its next message already follows them.  *old gets the
+ * level it had.  0, -ENOENT (no such connection), -ETIMEDOUT or
+ * -ESHUTDOWN.
+ */
+int engine_conn_trace(struct engine *e, uint64_t conn_id, unsigned level,
+		      unsigned *old);
+
+/*
+ * A copy of environment env_index of policy generation `generation`, as
+ * connections mapped with it use it (attlsctl conn --detail).  0, or
+ * -ENOENT when that generation is gone.
+ */
+int engine_env_cfg(struct engine *e, uint64_t generation, int env_index,
+		   struct attls_env_cfg *out);
+
+/* The engine's connection counters, summed over its threads. */
+struct engine_stats {
+	uint64_t accepted;		/* connections taken by the engine */
+	uint64_t mapped;		/* ... that were given their rule */
+	uint64_t refused;		/* ... that were not (no steering entry,
+					 * policy generation gone) */
+	uint64_t hs_ok;			/* handshakes completed */
+	uint64_t hs_failed;		/* ended with an RC before secure */
+	uint64_t failed_secure;		/* ended with an RC after secure */
+	uint64_t hs_failed_rc[ATTLS_RC_MAX_CODES];	/* by attls_rc_index() */
+	uint64_t failed_secure_rc[ATTLS_RC_MAX_CODES];
+};
+void engine_stats(struct engine *e, struct engine_stats *out);
 
 /*
  * An application control request (libattls, attlsd's appctl.c), already

@@ -80,6 +80,7 @@
 #include "rbuf.h"
 #include "rc.h"
 #include "tlsinfo.h"
+#include "trace.h"
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -142,6 +143,7 @@ struct conn {
 	unsigned tls_client:1;		/* HandshakeRole Client */
 	unsigned cert_requested:1;	/* client: the server asked for ours */
 	unsigned secondary:1;		/* SecondaryMap: the primary's rule */
+	unsigned hs_started:1;		/* the first handshake call was made */
 	/* Application control (conn_tls_start() in engine_int.h). */
 	unsigned appctl:1;		/* ApplicationControlled On */
 	unsigned clear:1;		/* cleartext relay, no TLS on the wire */
@@ -158,7 +160,8 @@ struct conn {
 	char fail_cause[192];
 	char peer_user[33];		/* SAFCheck: the client's local user */
 	char user[33];
-	char desc[320];			/* "CONNID: ... RULE: r" for messages */
+	char desc[352];			/* "CONNID: ... RULE: r GRPID: .. ENVID: .." */
+	struct trace_ctx tr;		/* Trace bits and desc for messages */
 };
 
 static void conn_to_clear(struct conn *c);
@@ -174,45 +177,38 @@ static uint64_t realtime_ns(void)
 
 /* ---- messages -------------------------------------------------------- */
 
+/*
+ * The identification every message of the connection carries, in the
+ * order of EZD1286I/EZD1287I; GRPID and ENVID are 0 until the rule and
+ * environment are known.
+ */
 static void conn_set_desc(struct conn *c)
 {
 	char la[ATTLS_ADDRSTRLEN], ra[ATTLS_ADDRSTRLEN];
+	uint32_t grp = c->act && c->gen && c->rule_id < c->gen->nactions ?
+		       c->gen->grp_ids[c->rule_id] : 0;
 
 	snprintf(c->desc, sizeof(c->desc),
 		 "CONNID: %016llx LOCAL: %s..%u REMOTE: %s..%u JOBNAME: %.16s "
-		 "USERID: %s RULE: %s", (unsigned long long)c->id,
+		 "USERID: %s RULE: %s GRPID: %08x ENVID: %08x",
+		 (unsigned long long)c->id,
 		 attls_addr_str(c->wire.laddr, la, sizeof(la)), c->wire.lport,
 		 attls_addr_str(c->wire.raddr, ra, sizeof(ra)), c->wire.rport,
 		 (const char *)c->owner.comm, c->user,
-		 c->act ? c->act->rule_name : "?");
+		 c->act ? c->act->rule_name : "?", grp,
+		 c->act && c->act->env_index >= 0 ? c->act->env_index + 1 : 0);
+	c->tr.desc = c->desc;
 }
 
-void conn_err(const struct conn *c, int rc, const char *event,
-	      const char *fmt, ...)
+/* EZD1286I-style error line (Trace bits 1, 2): RC, event, meaning, cause. */
+#define conn_err(c, rc, event, ...)	trace_err(&(c)->tr, rc, event, __VA_ARGS__)
+/* EZD1283I-style event line (Trace bit 8), also for expected ends. */
+#define conn_event_log(c, rc, event, ...) \
+	trace_event(&(c)->tr, rc, event, __VA_ARGS__)
+
+const struct trace_ctx *conn_trace(const struct conn *c)
 {
-	char cause[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
-	log_warnx("ATTLS1286E TTLS Error RC: %d %s %s: %s: %s", rc, event,
-		  c->desc, attls_rc_text(rc), cause);
-}
-
-void conn_event_log(const struct conn *c, int rc, const char *event,
-		    const char *fmt, ...)
-{
-	char cause[1024];
-	va_list ap;
-
-	if (log_get_level() < LOG_LVL_INFO)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
-	log_info("ATTLS1283I TTLS Event RC: %d %s %s: %s%s%s", rc, event,
-		 c->desc, attls_rc_text(rc), *cause ? ": " : "", cause);
+	return &c->tr;
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -295,6 +291,43 @@ static void conn_out_forget(struct conn *c)
  * gracefully.  The memory is freed by conn_reap() after the event batch,
  * which may still hold events for this connection.
  */
+/* Relaxed: only this thread writes its counters (engine_int.h). */
+static void ctr_inc(_Atomic uint64_t *ctr)
+{
+	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* A connection ending with rc, before or after it was secure. */
+static void conn_count_end(struct conn *c, int rc)
+{
+	struct engine_counters *ctr = &c->t->ctr;
+	int slot;
+
+	if (rc == ATTLS_RC_OK || rc == ATTLS_RC_ENGINE_STOP)
+		return;
+	slot = attls_rc_index(rc);
+	if (c->hs_done) {
+		ctr_inc(&ctr->failed_secure);
+		if (slot >= 0)
+			ctr_inc(&ctr->failed_secure_rc[slot]);
+	} else {
+		ctr_inc(&ctr->hs_failed);
+		if (slot >= 0)
+			ctr_inc(&ctr->hs_failed_rc[slot]);
+	}
+}
+
+void conn_count_refused(struct engine_thread *t, int rc)
+{
+	int slot = attls_rc_index(rc);
+
+	ctr_inc(&t->ctr.refused);
+	ctr_inc(&t->ctr.hs_failed);
+	if (slot >= 0)
+		ctr_inc(&t->ctr.hs_failed_rc[slot]);
+}
+
 static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 {
 	struct engine *e = c->t->e;
@@ -303,6 +336,15 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	conn_count_end(c, rc);
+	if (trace_on(&c->tr, ATTLS_TRACE_EVENT)) {
+		trace_start(&c->tr, "Connection Close", "%s",
+			    wire_rst ? "reset" : "orderly");
+		trace_event(&c->tr, rc, "Connection Close", "%llu bytes in, %llu "
+			    "bytes out, %s", (unsigned long long)c->bytes_in,
+			    (unsigned long long)c->bytes_out,
+			    c->hs_done ? "was secure" : "never secure");
+	}
 	conn_timed_del(c);
 	LIST_REMOVE(c, link);
 	conn_tls_notify(c, rc ? rc : ATTLS_RC_PEER_CLOSED);
@@ -356,9 +398,38 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	LIST_INSERT_HEAD(&c->t->dead, c, link);
 }
 
+static int conn_state(const struct conn *c)
+{
+	if (c->appctl) {
+		if (c->clear && !c->starting)
+			return ENGINE_CONN_APPL_CONTROL;
+		return c->hs_done && !c->stopping ? ENGINE_CONN_SECURE :
+		       ENGINE_CONN_HANDSHAKE;
+	}
+	if (c->hs_done)
+		return ENGINE_CONN_SECURE;
+	return c->hs_started ? ENGINE_CONN_HANDSHAKE : ENGINE_CONN_NOT_SECURE;
+}
+
+static void conn_info_fill(const struct conn *c, struct engine_conn_info *ci)
+{
+	conn_zert_fill(c, &ci->z);
+	ci->generation = c->gen ? c->gen->generation : 0;
+	ci->env_index = c->act ? c->act->env_index : -1;
+	ci->trace = c->tr.level;
+	ci->state = conn_state(c);
+	ci->grp_id = c->act && c->rule_id < c->gen->nactions ?
+		     c->gen->grp_ids[c->rule_id] : 0;
+	/* The TLS details zERT keeps only with zERT on: a secure
+	 * connection shows them all the same. */
+	if (c->hs_done && !c->tls && c->ssl)
+		tlsinfo_fill(c->ssl, !c->tls_client, c->tls_client ?
+			     c->cert_requested : 1, &ci->z.tls);
+}
+
 void conn_snapshot_serve(struct engine_thread *t)
 {
-	struct zert_conn *snap = NULL;
+	struct engine_conn_info *snap = NULL;
 	struct conn *c;
 	size_t n = 0, i = 0;
 
@@ -370,11 +441,50 @@ void conn_snapshot_serve(struct engine_thread *t)
 	snap = n ? calloc(n, sizeof(*snap)) : NULL;
 	if (snap) {
 		LIST_FOREACH(c, &t->conns, link)
-			conn_zert_fill(c, &snap[i++]);
+			conn_info_fill(c, &snap[i++]);
 	}
 	t->snap = snap;
 	t->nsnap = snap ? n : 0;
 	t->snap_pending = 0;
+	pthread_cond_broadcast(&t->snap_cond);
+unlock:
+	pthread_mutex_unlock(&t->snap_lock);
+}
+
+/*
+ * Turn on or off the data trace (bit 32) of c's SSL: the message callback
+ * costs a call per protocol message, so it is set only while wanted.
+ */
+static void conn_data_trace(struct conn *c)
+{
+	if (!c->ssl)
+		return;
+	if (trace_on(&c->tr, ATTLS_TRACE_DATA)) {
+		SSL_set_msg_callback(c->ssl, trace_msg_cb);
+		SSL_set_msg_callback_arg(c->ssl, &c->tr);
+	} else {
+		SSL_set_msg_callback(c->ssl, NULL);
+	}
+}
+
+void conn_trace_serve(struct engine_thread *t)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&t->snap_lock);
+	if (!t->trace_pending)
+		goto unlock;
+	LIST_FOREACH(c, &t->conns, link) {
+		if (c->id != t->trace_id)
+			continue;
+		t->trace_old = c->tr.level;
+		t->trace_result = 0;
+		c->tr.level = t->trace_level;
+		conn_data_trace(c);
+		trace_changed(&c->tr, t->trace_old);
+		break;
+	}
+	t->trace_pending = 0;
 	pthread_cond_broadcast(&t->snap_cond);
 unlock:
 	pthread_mutex_unlock(&t->snap_lock);
@@ -432,19 +542,18 @@ static void conn_app_reset(struct conn *c, int err)
 }
 
 /*
- * The per-connection informational lines (ATTLS1281I map, ATTLS1283I
- * handshake complete) follow the rule's AT-TLS Trace, as on z/OS: Trace
- * bit 4 (Info) or 8 (Event) shows them; the default Trace 2 (errors to
- * syslog) does not.  Writing both lines for every connection (stderr and
- * syslog) took 9 of the engine's 74 syscalls per full handshake
+ * The per-connection informational lines (ATTLS1281I map, the handshake
+ * result) follow the connection's AT-TLS Trace, as on z/OS: Trace bit 4
+ * (Info) or 8 (Event) shows them; the default Trace 2 (errors to syslog)
+ * does not.  Writing both lines for every connection (stderr and syslog)
+ * took 9 of the engine's 74 syscalls per full handshake
  * (docs/benchmarks.md).
  */
 static int conn_trace_info(const struct conn *c);
 
 static int conn_trace_info(const struct conn *c)
 {
-	return c->act && (c->act->trace & (4 | 8)) &&
-	       log_get_level() >= LOG_LVL_INFO;
+	return trace_on(&c->tr, ATTLS_TRACE_INFO | ATTLS_TRACE_EVENT);
 }
 
 static void conn_established(struct conn *c)
@@ -465,10 +574,10 @@ static void conn_established(struct conn *c)
 		     tls);
 	snprintf(tls->peer_user, sizeof(tls->peer_user), "%s", c->peer_user);
 	if (conn_trace_info(c))
-		log_info("ATTLS1283I TTLS Event RC: 0 Initial Handshake %s: %s %s %s%s",
-			 c->desc, tls->protocol, tls->cipher_iana,
-			 tls->group[0] ? tls->group : "-",
-			 tls->resumed ? " resumed" : "");
+		trace_info(&c->tr, "ATTLS1283I TTLS Event RC: 0 Initial Handshake "
+			   "%s: %s %s %s%s", c->desc, tls->protocol, tls->cipher_iana,
+			   tls->group[0] ? tls->group : "-",
+			   tls->resumed ? " resumed" : "");
 	if (!e->zert)
 		return;
 	z = malloc(sizeof(*z));
@@ -609,6 +718,64 @@ static int conn_sni_acked(struct conn *c)
 	return -1;
 }
 
+static const char *ssl_error_name(int se)
+{
+	switch (se) {
+	case SSL_ERROR_NONE:
+		return "SSL_ERROR_NONE";
+	case SSL_ERROR_WANT_READ:
+		return "SSL_ERROR_WANT_READ";
+	case SSL_ERROR_WANT_WRITE:
+		return "SSL_ERROR_WANT_WRITE";
+	case SSL_ERROR_SYSCALL:
+		return "SSL_ERROR_SYSCALL";
+	case SSL_ERROR_SSL:
+		return "SSL_ERROR_SSL";
+	case SSL_ERROR_ZERO_RETURN:
+		return "SSL_ERROR_ZERO_RETURN";
+	}
+	return "SSL_ERROR_other";
+}
+
+/* Flow (Trace 16): one SSL call on the connection and what it returned. */
+static void conn_flow_call(const struct conn *c, const char *call, int r, int se)
+{
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, r, "Call", call, "%s", ssl_error_name(se));
+}
+
+/* Flow of SSL_read_ex/SSL_write_ex/SSL_shutdown: result and bytes. */
+static void conn_flow_io(const struct conn *c, const char *call, int r,
+			 size_t n)
+{
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, r, "Call", call, "%s, %zu bytes",
+			   ssl_error_name(r == 1 ? SSL_ERROR_NONE :
+					  SSL_get_error(c->ssl, r)), n);
+}
+
+/* Flow of a handshake step; once complete, what was negotiated. */
+static void conn_flow_handshake(const struct conn *c, int r, int se)
+{
+	const char *group;
+	long vr;
+
+	if (!trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		return;
+	conn_flow_call(c, c->tls_client ? "SSL_connect" : "SSL_accept", r, se);
+	if (r != 1)
+		return;
+	group = SSL_group_to_name(c->ssl, SSL_get_negotiated_group(c->ssl));
+	vr = SSL_get_verify_result(c->ssl);
+	trace_flow(&c->tr, 0, "Get", "PROTOCOL", "%s", SSL_get_version(c->ssl));
+	trace_flow(&c->tr, 0, "Get", "CIPHER", "%s", SSL_get_cipher_name(c->ssl));
+	trace_flow(&c->tr, 0, "Get", "GROUP", "%s", group ? group : "-");
+	trace_flow(&c->tr, 0, "Get", "SESSION REUSED", "%s",
+		   SSL_session_reused(c->ssl) ? "yes" : "no");
+	trace_flow(&c->tr, vr, "Get", "VERIFY RESULT", "%s",
+		   X509_verify_cert_error_string(vr));
+}
+
 static int conn_handshake(struct conn *c)
 {
 	int r, sys, se;
@@ -621,13 +788,20 @@ static int conn_handshake(struct conn *c)
 	}
 	if (!ssl_ready(c, c->hs_want))
 		return 0;
+	if (!c->hs_started) {
+		c->hs_started = 1;
+		trace_start(&c->tr, "Initial Handshake", "%s",
+			    c->tls_client ? "HS-Client" : "HS-Server");
+	}
 	ERR_clear_error();
 	r = SSL_do_handshake(c->ssl);
 	sys = errno;
 	if (r == 1) {
 		c->hs_done = 1;
 		c->hs_want = 0;
+		ctr_inc(&c->t->ctr.hs_ok);
 		conn_timed_del(c);
+		conn_flow_handshake(c, r, 0);
 		if (conn_sni_acked(c))
 			return 0;
 		conn_established(c);
@@ -635,6 +809,7 @@ static int conn_handshake(struct conn *c)
 		return 1;
 	}
 	se = SSL_get_error(c->ssl, r);
+	conn_flow_handshake(c, r, se);
 	if (!ssl_wait(c, se, &c->hs_want))
 		conn_ssl_fail(c, "Initial Handshake", se, sys);
 	return 0;
@@ -742,6 +917,7 @@ static int conn_wire_write(struct conn *c)
 		ERR_clear_error();
 		r = SSL_write_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
 		sys = errno;
+		conn_flow_io(c, "SSL_write_ex", r, r == 1 ? n : 0);
 		if (r == 1) {
 			rbuf_consume(&c->a2w, n, cap);
 			c->bytes_out += n;
@@ -770,6 +946,7 @@ static int conn_wire_write(struct conn *c)
 		 * 1: both.  Either way our direction is closed. */
 		r = SSL_shutdown(c->ssl);
 		sys = errno;
+		conn_flow_io(c, "SSL_shutdown", r < 0 ? r : 1, 0);
 		if (r < 0) {
 			se = SSL_get_error(c->ssl, r);
 			if (ssl_wait(c, se, &c->wr_want))
@@ -823,6 +1000,7 @@ static int conn_wire_read(struct conn *c)
 		ERR_clear_error();
 		r = SSL_read_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
 		sys = errno;
+		conn_flow_io(c, "SSL_read_ex", r, r == 1 ? n : 0);
 		if (r == 1) {
 			b->len += n;
 			c->bytes_in += n;
@@ -1210,10 +1388,6 @@ static void conn_pump(struct conn *c)
 		if (c->dead)
 			return;
 		if (c->wire_shut && c->hop_shut) {
-			log_debug("ATTLS1283I TTLS Event RC: 0 Connection Close %s: "
-				  "%llu bytes in, %llu bytes out", c->desc,
-				  (unsigned long long)c->bytes_in,
-				  (unsigned long long)c->bytes_out);
 			conn_close(c, 0, 0, ATTLS_RC_OK);
 			return;
 		}
@@ -1410,6 +1584,14 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
 	int err = X509_STORE_CTX_get_error(store);
 	int depth = X509_STORE_CTX_get_error_depth(store);
 
+	if (c && trace_on(&c->tr, ATTLS_TRACE_FLOW)) {
+		if (x)
+			X509_NAME_oneline(X509_get_subject_name(x), subject,
+					  sizeof(subject));
+		trace_flow(&c->tr, err, "Get", "PEER CERTIFICATE VERIFY",
+			   "depth %d %s: %s", depth, subject, ok ? "ok" :
+			   X509_verify_cert_error_string(err));
+	}
 	if (ok) {
 		if (c && c->env && depth == 0 && x &&
 		    c->env->role == ATTLS_ROLE_SERVER_CLIENTAUTH &&
@@ -1424,10 +1606,15 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
 			    err == X509_V_ERR_IP_ADDRESS_MISMATCH))
 		snprintf(ref, sizeof(ref), " (HostReferenceIdDNS %s)",
 			 c->env->host_ref_dns);
-	log_warnx("ATTLS1286E TTLS Error RC: %d Initial Handshake %s: partner "
-		  "certificate rejected at depth %d: %s%s: %s",
-		  attls_rc_from_verify(err), c ? c->desc : "", depth,
-		  X509_verify_cert_error_string(err), ref, subject);
+	if (c)
+		conn_err(c, attls_rc_from_verify(err), "Initial Handshake",
+			 "partner certificate rejected at depth %d: %s%s: %s",
+			 depth, X509_verify_cert_error_string(err), ref, subject);
+	else
+		log_warnx("ATTLS1286E TTLS Error RC: %d Initial Handshake: partner "
+			  "certificate rejected at depth %d: %s: %s",
+			  attls_rc_from_verify(err), depth,
+			  X509_verify_cert_error_string(err), subject);
 	return 0;	/* reject */
 }
 
@@ -1643,10 +1830,15 @@ static int conn_client_setup(struct conn *c)
 		sni = env->client_sni_name;
 	else if (ref[0] && !is_ip)
 		sni = ref;		/* RFC 6066: never an address */
+	if (sni && trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, 0, "Set", "SNI", "%s", sni);
 	if (sni && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		return -EINVAL;
 	if (!ref[0])
 		return 0;
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, 0, "Set", "PEER NAME CHECK", "%s %s",
+			   is_ip ? "IP" : "DNS", ref);
 	if (is_ip)
 		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ref) == 1 ?
 		       0 : -EINVAL;
@@ -1705,6 +1897,10 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 
 	if (rule_id < g->nactions)
 		c->act = &g->actions[rule_id];
+	/* Messages before the rule is known: errors to both logs. */
+	c->tr.level = c->act ? c->act->trace :
+		      ATTLS_TRACE_ERR_LOG | ATTLS_TRACE_ERR_SYSLOG;
+	c->tr.facility = c->act ? c->act->syslog_facility : ATTLS_FACILITY_DAEMON;
 	conn_set_desc(c);
 	if (!c->act || c->act->env_index < 0 ||
 	    (size_t)c->act->env_index >= g->nenvs) {
@@ -1716,10 +1912,16 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 	}
 	c->env = &g->envs[c->act->env_index];
 	c->tls_client = c->env->role == ATTLS_ROLE_CLIENT;
-	if (conn_trace_info(c))
-		log_info("ATTLS1281I TTLS Map %s ACTIONS: %s %s %s", c->desc,
-			 c->act->group_name, c->act->env_name,
-			 c->act->conn_name[0] ? c->act->conn_name : "**N/A**");
+	ctr_inc(&t->ctr.mapped);
+	if (trace_on(&c->tr, ATTLS_TRACE_INFO))
+		trace_info(&c->tr, "ATTLS1281I TTLS Map %s TYPE: %s STATUS: Enabled "
+			   "ACTIONS: %s %s %s", c->desc,
+			   c->outbound ? "OutBound" : "InBound", c->act->group_name,
+			   c->act->env_name, c->act->conn_name[0] ?
+			   c->act->conn_name : "**N/A**");
+	trace_start(&c->tr, "Connection Init", "ACTIONS: %s %s %s Trace %u",
+		    c->act->group_name, c->act->env_name, c->act->conn_name[0] ?
+		    c->act->conn_name : "**N/A**", c->tr.level);
 
 	/* RACF-like: the connection's user must be allowed the key ring. */
 	if (engine_env_access(g, c->act->env_index, owner->uid, uname, c->desc)) {
@@ -1728,6 +1930,12 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 	}
 	ctx = engine_env_ctx(e, g, c->act->env_index, owner->uid, uname,
 			     c->desc, &rc);
+	if (!ctx && engine_env_error(g, c->act->env_index)) {
+		conn_err(c, rc, "Environment Init", "%s; connection reset",
+			 engine_env_error(g, c->act->env_index));
+		conn_close(c, 1, 1, rc);
+		return NULL;
+	}
 	if (!ctx) {
 		conn_err(c, ATTLS_RC_ENV_INIT, "Environment Init",
 			 "environment %s cannot be used for user %s (a failed "
@@ -1736,7 +1944,11 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 		conn_close(c, 1, 1, rc ? rc : ATTLS_RC_ENV_INIT);
 		return NULL;
 	}
+	trace_env_settings(&c->tr, c->env);
 	c->ssl = SSL_new(ctx);
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, c->ssl != NULL, "Call", "SSL_new", "%s",
+			   c->ssl ? "ok" : "failed");
 	if (!c->ssl) {
 		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_new failed");
 		attls_ssl_drain(c->desc, "SSL_new");
@@ -1756,6 +1968,9 @@ static struct conn *conn_new(struct engine_thread *t, struct engine_gen *g,
 		SSL_set_connect_state(c->ssl);
 	else
 		SSL_set_accept_state(c->ssl);
+	conn_data_trace(c);
+	conn_event_log(c, ATTLS_RC_OK, "Connection Init", "%s, environment %s",
+		       c->tls_client ? "TLS client" : "TLS server", c->env->name);
 	if (c->env->application_controlled) {
 		/* Cleartext until the application starts TLS.  No read-ahead:
 		 * after a close_notify, the cleartext that follows must stay
@@ -1771,6 +1986,8 @@ static void conn_start(struct conn *c, uint64_t deadline_ns)
 {
 	int err;
 
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, 0, "Set", "FD", "%d", c->wire_fd);
 	if (SSL_set_fd(c->ssl, c->wire_fd) != 1) {
 		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "SSL_set_fd failed");
 		attls_ssl_drain(c->desc, "SSL_set_fd");
@@ -1900,6 +2117,7 @@ void conn_accept(struct engine_thread *t, int fd,
 	err = engine_steer_take(e, &flow, &sv);
 	if (err) {
 		atomic_fetch_add(&e->n_no_steer, 1);
+		conn_count_refused(t, ATTLS_RC_NO_STEER);
 		accept_refuse(&flow, ATTLS_RC_NO_STEER, "%s",
 			      err == -ENOENT ?
 			      "not steered by attls (a direct connection to "
@@ -1908,6 +2126,7 @@ void conn_accept(struct engine_thread *t, int fd,
 	}
 	g = engine_gen_get(e, sv.generation);
 	if (!g) {
+		conn_count_refused(t, ATTLS_RC_POLICY_GONE);
 		accept_refuse(&flow, ATTLS_RC_POLICY_GONE,
 			      "policy generation %llu (rule %u) is not installed "
 			      "in the engine", (unsigned long long)sv.generation,
@@ -2067,6 +2286,7 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	if (bpf_map_lookup_elem(e->out_fd, &key, &ov)) {
 		err = errno;
 		atomic_fetch_add(&e->n_no_steer, 1);
+		conn_count_refused(t, ATTLS_RC_NO_STEER);
 		accept_refuse(&flow, ATTLS_RC_NO_STEER,
 			      "no attls_out entry for the application endpoint "
 			      "%s..%u (%s; a direct connection to the outbound "
@@ -2086,6 +2306,7 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	flow.lport = 0;
 	g = engine_gen_get(e, ov.generation);
 	if (!g) {
+		conn_count_refused(t, ATTLS_RC_POLICY_GONE);
 		accept_refuse(&flow, ATTLS_RC_POLICY_GONE,
 			      "policy generation %llu (rule %u) is not installed "
 			      "in the engine", (unsigned long long)ov.generation,

@@ -24,6 +24,7 @@
 #include "ftp.h"
 #include "log.h"
 #include "rc.h"
+#include "trace.h"
 
 /*
  * Largest piece of the server's stream handled at once.  A piece plus the
@@ -158,17 +159,9 @@ static int ftp_held_pass(struct ftp_conn *f, struct ftp_io *io)
 	return 1;
 }
 
-static const char *conn_desc(const struct conn *c)
-{
-	struct conn_view v;
-
-	conn_view(c, &v);
-	return v.desc;
-}
-
 static int ftp_refuse(struct conn *c, const char *why)
 {
-	conn_err(c, ATTLS_RC_FTP_PROTOCOL, "FTP Control", "%s; connection "
+	trace_err(conn_trace(c), ATTLS_RC_FTP_PROTOCOL, "FTP Control", "%s; connection "
 		 "closed (fix: check the client)", why);
 	conn_count(c, ATTLS_STAT_FTP_CLOSED);
 	return -ATTLS_RC_FTP_PROTOCOL;
@@ -186,7 +179,7 @@ static int ftp_answer(struct ftp_conn *f, struct conn *c, const char *line,
 		 * password, and the log must not get control characters */
 		for (n = 0; n < ll && n < 8 && isalpha((unsigned char)line[n]); n++)
 			;
-		conn_err(c, ATTLS_RC_FTP_CLEARTEXT, "FTP Control",
+		trace_err(conn_trace(c), ATTLS_RC_FTP_CLEARTEXT, "FTP Control",
 			 "command '%.*s' before AUTH TLS refused with 530; the "
 			 "server did not see it (fix: the client must use "
 			 "explicit FTPS, e.g. curl --ssl-reqd, or implicit "
@@ -198,13 +191,13 @@ static int ftp_answer(struct ftp_conn *f, struct conn *c, const char *line,
 		 * connection as soon as it reads it. */
 		err = conn_secmap_protect(c, f->st.prot_p);
 		if (err) {
-			conn_err(c, ATTLS_RC_SECMAP, "FTP Control",
+			trace_err(conn_trace(c), ATTLS_RC_SECMAP, "FTP Control",
 				 "PROT %c: the data protection cannot be set "
 				 "in attls_secmap (%s); connection closed",
 				 f->st.prot_p ? 'P' : 'C', strerror(-err));
 			return -ATTLS_RC_SECMAP;
 		}
-		conn_event_log(c, ATTLS_RC_OK, "FTP Control",
+		trace_event(conn_trace(c), ATTLS_RC_OK, "FTP Control",
 			       "data protection %s (PROT %c)",
 			       f->st.prot_p ? "Private" : "Clear",
 			       f->st.prot_p ? 'P' : 'C');
@@ -235,7 +228,7 @@ static int ftp_client_pass(struct ftp_conn *f, struct conn *c, struct ftp_io *io
 			if (io->client_eof) {
 				log_debug("%s: FTP: %zu bytes of an unfinished "
 					  "command at the end dropped",
-					  conn_desc(c), n);
+					  conn_trace(c)->desc, n);
 				rbuf_consume(&f->cin, n, FTP_LINE_MAX);
 				progress = 1;
 			}
@@ -283,7 +276,7 @@ int ftp_conn_pump(struct ftp_conn *f, struct conn *c, struct ftp_io *io)
 		ftp_tls_started(&f->st);
 		conn_count(c, ATTLS_STAT_FTP_AUTH_TLS);
 		log_debug("%s: FTP: control connection secured by AUTH TLS",
-			  conn_desc(c));
+			  conn_trace(c)->desc);
 	}
 	r = ftp_server_pass(f, io);
 	if (r < 0)

@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "keyring.h"
 #include "rbuf.h"
+#include "rc_table.h"
 #include "zert.h"
 
 #define ENGINE_DEFAULT_BUFSIZE	(64 * 1024)
@@ -67,6 +68,29 @@
 #define ENGINE_USER_CACHE	16
 #define ENGINE_USER_TTL_NS	(60ull * 1000000000ull)
 
+/*
+ * Counter slots of return codes: rc_table.c holds at most this many codes
+ * (a _Static_assert there keeps it so); the slot is the code's table index.
+ */
+#define ENGINE_RC_SLOTS		ATTLS_RC_MAX_CODES
+
+/*
+ * Connection counters of one engine thread (attlsctl status).  Only the
+ * thread itself writes them, with relaxed atomic load + store (no locked
+ * instruction, no shared cache line on the data path); the control
+ * thread sums every thread's when asked.
+ */
+struct engine_counters {
+	_Atomic uint64_t mapped;		/* connections given a rule */
+	_Atomic uint64_t refused;		/* reset before that (no steering
+						 * entry, policy generation gone) */
+	_Atomic uint64_t hs_ok;			/* handshakes completed */
+	_Atomic uint64_t hs_failed;		/* ended before secure, RC != 0 */
+	_Atomic uint64_t failed_secure;		/* ended with RC != 0 after secure */
+	_Atomic uint64_t hs_failed_rc[ENGINE_RC_SLOTS];
+	_Atomic uint64_t failed_secure_rc[ENGINE_RC_SLOTS];
+};
+
 /* What an epoll registration points at. */
 enum ep_kind {
 	EP_LISTEN = 1,
@@ -103,6 +127,9 @@ struct engine_env {
 	LIST_HEAD(, env_user) users;
 	struct keyring_acl *acl;	/* who may use the key ring; read at
 					 * every install (reused SSL_CTX or not) */
+	int fail_rc;		/* != 0: Environment Init failed at install;
+				 * its connections are reset with this RC */
+	char fail_msg[2048];	/* what env_log() said then */
 };
 
 /* One installed policy: what connections steered with `generation` use. */
@@ -110,6 +137,7 @@ struct engine_gen {
 	LIST_ENTRY(engine_gen) link;
 	uint64_t generation;
 	struct attls_action *actions;
+	uint32_t *grp_ids;	/* [nactions]: GRPID of each rule's group */
 	size_t nactions;
 	struct attls_env_cfg *envs;
 	size_t nenvs;
@@ -134,6 +162,7 @@ struct engine_tomb {
 };
 
 struct conn;
+struct trace_ctx;
 struct steer_ent;
 struct secmap_ent;
 struct secmap_ref;
@@ -173,8 +202,16 @@ struct engine_thread {
 	pthread_mutex_t snap_lock;
 	pthread_cond_t snap_cond;
 	int snap_pending;
-	struct zert_conn *snap;	/* malloc'ed by this thread, taken by the asker */
+	struct engine_conn_info *snap;	/* malloc'ed by this thread, taken by the asker */
 	size_t nsnap;
+	/* engine_conn_trace(): the same hand-over for one trace change;
+	 * trace_result is 0, or -ENOENT when no connection has the id. */
+	int trace_pending;
+	uint64_t trace_id;
+	unsigned trace_level;
+	unsigned trace_old;
+	int trace_result;
+	struct engine_counters ctr;
 	/* Application control requests (engine_appctl.c) for this thread,
 	 * posted by attlsd's appctl thread, then wakefd. */
 	pthread_mutex_t ac_lock;
@@ -255,6 +292,11 @@ void engine_gen_put(struct engine *e, struct engine_gen *g);
 SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 			uint32_t uid, const char *user, const char *conn_desc,
 			int *rc);
+/*
+ * Why environment env_index of g failed at install ("ENVIRONMENT: ...
+ * KEYRING: ...: cause (fix: ...)"), or NULL when it did not.
+ */
+const char *engine_env_error(const struct engine_gen *g, int env_index);
 /* Free every generation (engine_destroy(), threads joined). */
 void engine_gens_free(struct engine *e);
 /*
@@ -320,6 +362,10 @@ void conn_reap(struct engine_thread *t);
 
 /* Serve a pending engine_conn_list() request (on the thread itself). */
 void conn_snapshot_serve(struct engine_thread *t);
+/* Serve a pending engine_conn_trace() request (on the thread itself). */
+void conn_trace_serve(struct engine_thread *t);
+/* Count a connection refused before it had a struct conn (RC rc). */
+void conn_count_refused(struct engine_thread *t, int rc);
 /*
  * Verify callback of every verifying environment (client role, server
  * with client authentication): logs rejections, maps SAFCheck client
@@ -426,13 +472,11 @@ struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
 			   uint64_t cookie);
 
 /*
- * Messages about connection c in the EZD1286I (error) / EZD1283I (event)
- * style: return code rc, event, the connection and its rule, the cause.
+ * The trace context of connection c (its Trace bits and description), for
+ * messages about it from other engine modules: trace_err() (EZD1286I),
+ * trace_event() (EZD1283I), trace_info() (user/trace.h).
  */
-void conn_err(const struct conn *c, int rc, const char *event,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void conn_event_log(const struct conn *c, int rc, const char *event,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+const struct trace_ctx *conn_trace(const struct conn *c);
 /* Count an engine event of c (engine_stat_add()). */
 void conn_count(struct conn *c, int idx);
 /*

@@ -49,6 +49,13 @@ static const char *role_name(enum attls_role r)
 }
 
 /*
+ * The last env_log() of this thread (gen_build() keeps it with an
+ * environment that failed, for the connections that later map to it).
+ */
+static __thread int env_last_rc;
+static __thread char env_last_msg[2048];
+
+/*
  * One error of an environment build, in the EZD1286I spirit: the action,
  * where it is defined, the key ring and label, the numbered cause, the fix.
  */
@@ -69,13 +76,14 @@ static void env_log(const struct attls_env_cfg *env, const char *conn_desc,
 		if (strstr(fix, policy_words[i]))
 			how = " in";
 	}
-	log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init%s%s "
-		  "ENVIRONMENT: %s (%s:%u) KEYRING: %s LABEL: %s: %s: %s "
-		  "(fix: %s%s TTLSEnvironmentAction %s)", rc,
-		  conn_desc ? " " : "", conn_desc ? conn_desc : "", env->name,
-		  env->where.file, env->where.line, ring,
-		  label && *label ? label : "(default)", attls_rc_text(rc),
-		  cause, fix, how, env->name);
+	env_last_rc = rc;
+	snprintf(env_last_msg, sizeof(env_last_msg), "ENVIRONMENT: %s (%s:%u) "
+		 "KEYRING: %s (%s) LABEL: %s: %s: %s (fix: %s%s TTLSEnvironmentAction %s)",
+		 env->name, env->where.file, env->where.line, env->keyring, ring,
+		 label && *label ? label : "(default)", attls_rc_text(rc),
+		 cause, fix, how, env->name);
+	log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init%s%s %s", rc,
+		  conn_desc ? " " : "", conn_desc ? conn_desc : "", env_last_msg);
 }
 
 static int set_protocols(SSL_CTX *ctx, const struct attls_env_cfg *env,
@@ -645,8 +653,33 @@ static void gen_free(struct engine_gen *g)
 	keyring_certmap_free(g->certmap);
 	free(g->env);
 	free(g->envs);
+	free(g->grp_ids);
 	free(g->actions);
 	free(g);
+}
+
+/*
+ * GRPID of every rule, as AT-TLS numbers groups in its messages: 1 for
+ * the first group in evaluation order, 2 for the next different one...
+ * Quadratic, once per install, in the number of rules.
+ */
+static int gen_group_ids(struct engine_gen *g)
+{
+	uint32_t next = 1;
+	size_t i, j;
+
+	if (!g->nactions)
+		return 0;
+	g->grp_ids = calloc(g->nactions, sizeof(*g->grp_ids));
+	if (!g->grp_ids)
+		return -ENOMEM;
+	for (i = 0; i < g->nactions; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(g->actions[j].group_name, g->actions[i].group_name))
+				break;
+		g->grp_ids[i] = j < i ? g->grp_ids[j] : next++;
+	}
+	return 0;
 }
 
 static int gen_copy(struct engine_gen *g, const struct attls_map_image *img)
@@ -698,7 +731,7 @@ static int gen_copy(struct engine_gen *g, const struct attls_map_image *img)
 		g->actions[i].env_name[ATTLS_NAME_LEN - 1] = '\0';
 		g->actions[i].conn_name[ATTLS_NAME_LEN - 1] = '\0';
 	}
-	return 0;
+	return gen_group_ids(g);
 }
 
 /*
@@ -803,6 +836,28 @@ static int gen_certmap(struct engine *e, struct engine_gen *g)
 }
 
 /*
+ * Environment i of g cannot be initialised (its key ring cannot be
+ * opened, has no certificate, ...; env_log() said why).  As on z/OS the
+ * policy is installed all the same: the other rules work, and each
+ * connection mapped to this environment is reset with the return code
+ * and the message (engine_env_ctx(), conn_new()), until a reload with a
+ * fixed policy or key ring builds it.  Fail closed: never cleartext.
+ */
+static void env_failed(struct engine_gen *g, size_t i)
+{
+	struct engine_env *ev = &g->env[i];
+
+	ev->fail_rc = env_last_rc ? env_last_rc : ATTLS_RC_ENV_INIT;
+	snprintf(ev->fail_msg, sizeof(ev->fail_msg), "%s", env_last_rc ?
+		 env_last_msg : "the environment cannot be initialised");
+	log_warnx("ATTLS1286E TTLS Error RC: %d Environment Init ENVIRONMENT: %s: "
+		  "policy generation %llu is installed, but every connection "
+		  "mapped to this environment is reset until the policy or key "
+		  "ring is fixed and attlsctl reload run", ev->fail_rc,
+		  g->envs[i].name, (unsigned long long)g->generation);
+}
+
+/*
  * Build every environment whose key ring does not depend on the user,
  * reusing the SSL_CTX of unchanged ones from `prev` (may be NULL).
  */
@@ -821,9 +876,14 @@ static int gen_build(struct engine *e, struct engine_gen *g,
 		env = &g->envs[i];
 		/* Keyring RING: built per connection owner on first use. */
 		g->env[i].per_user = keyring_kind(env->keyring) == KEYRING_USER;
+		env_last_rc = 0;
 		err = env_acl(e, g, i);
-		if (err)
+		if (err == -ENOMEM)
 			goto refuse;
+		if (err) {
+			env_failed(g, i);
+			continue;
+		}
 		if (env_reuse(g, i, prev)) {
 			reused++;
 			continue;
@@ -831,10 +891,10 @@ static int gen_build(struct engine *e, struct engine_gen *g,
 		if (g->env[i].per_user)
 			continue;
 		g->env[i].ctx = env_ctx_build(e, env, NULL, NULL, &rc, &err);
-		if (!g->env[i].ctx) {
-			err = err ? err : -EINVAL;
+		if (!g->env[i].ctx && err == -ENOMEM)
 			goto refuse;
-		}
+		if (!g->env[i].ctx)
+			env_failed(g, i);
 	}
 	if (reused)
 		log_debug("engine: policy generation %llu: %zu of %zu environment(s) "
@@ -973,6 +1033,10 @@ SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 	int err;
 
 	*rc = ATTLS_RC_OK;
+	if (ev->fail_rc) {
+		*rc = ev->fail_rc;
+		return NULL;
+	}
 	if (!ev->per_user)
 		return ev->ctx;
 
@@ -1007,6 +1071,31 @@ SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 	ctx = u->ctx;
 	pthread_mutex_unlock(&ev->lock);
 	return ctx;
+}
+
+const char *engine_env_error(const struct engine_gen *g, int env_index)
+{
+	return g->env[env_index].fail_rc ? g->env[env_index].fail_msg : NULL;
+}
+
+int engine_env_cfg(struct engine *e, uint64_t generation, int env_index,
+		   struct attls_env_cfg *out)
+{
+	struct engine_gen *g;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&e->pol_lock);
+	LIST_FOREACH(g, &e->gens, link) {
+		if (g->generation != generation)
+			continue;
+		if (env_index >= 0 && (size_t)env_index < g->nenvs) {
+			*out = g->envs[env_index];
+			err = 0;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&e->pol_lock);
+	return err;
 }
 
 int engine_env_access(struct engine_gen *g, int env_index, uint32_t uid,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -20,9 +21,18 @@ void log_init(const char *ident, int level, int use_syslog)
 {
 	log_ident = ident;
 	log_level = level;
-	log_syslog = use_syslog;
-	if (use_syslog)
+	/*
+	 * No syslog socket (a container, a minimal host without journald or
+	 * rsyslog): syslog(3) would drop every message silently, and errors
+	 * routed to syslog only (Trace 2, the default) would be lost.  Send
+	 * them to stderr instead, and say so once.
+	 */
+	log_syslog = use_syslog && access(_PATH_LOG, W_OK) == 0;
+	if (log_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (use_syslog)
+		log_warnx("no syslog socket %s: messages for syslog go to "
+			  "stderr (fix: start journald or rsyslog)", _PATH_LOG);
 }
 
 int log_get_level(void)
@@ -30,24 +40,46 @@ int log_get_level(void)
 	return log_level;
 }
 
-static void vlog(int prio, const char *fmt, va_list ap, const char *suffix)
+static void vlog_to(unsigned dest, int prio, const char *fmt, va_list ap,
+		    const char *suffix)
 {
-	char msg[2048];
+	char msg[4096];
 	struct timespec ts;
 	struct tm tm;
 
+	/* Without syslog (attlsd -n, --cleanup) nothing may get lost. */
+	if (!log_syslog && (dest & LOG_DEST_SYSLOG))
+		dest |= LOG_DEST_STDERR;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s%s%s\n",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident, msg,
-		suffix ? ": " : "", suffix ? suffix : "");
-	pthread_mutex_unlock(&log_lock);
-	if (log_syslog)
+	if (dest & LOG_DEST_STDERR) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		pthread_mutex_lock(&log_lock);
+		fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s%s%s\n",
+			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident, msg,
+			suffix ? ": " : "", suffix ? suffix : "");
+		pthread_mutex_unlock(&log_lock);
+	}
+	if (log_syslog && (dest & LOG_DEST_SYSLOG))
 		syslog(prio, "%s%s%s", msg, suffix ? ": " : "",
 		       suffix ? suffix : "");
+}
+
+static void vlog(int prio, const char *fmt, va_list ap, const char *suffix)
+{
+	vlog_to(LOG_DEST_STDERR | LOG_DEST_SYSLOG, prio, fmt, ap, suffix);
+}
+
+void log_to(unsigned dest, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dest)
+		return;
+	va_start(ap, fmt);
+	vlog_to(dest, prio, fmt, ap, NULL);
+	va_end(ap);
 }
 
 void log_warn(const char *fmt, ...)

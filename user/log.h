@@ -21,6 +21,10 @@ enum log_level {
 	LOG_LVL_VERBOSE,
 };
 
+/* Destinations of log_to(): the daemon log (stderr) and syslog. */
+#define LOG_DEST_STDERR		1u
+#define LOG_DEST_SYSLOG		2u
+
 void log_init(const char *ident, int level, int use_syslog);
 int log_get_level(void);
 
@@ -29,6 +33,14 @@ void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * One line to the destinations in `dest` (LOG_DEST_*), whatever the log
+ * level, with syslog priority `prio`: how the AT-TLS Trace bits of a
+ * connection route its messages (user/trace.c).  Without syslog
+ * (log_init(..., 0)) syslog lines go to stderr.  dest 0: nothing.
+ */
+void log_to(unsigned dest, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)

@@ -209,14 +209,30 @@ static const struct attls_rc_info rc_table[] = {
 	  "Check the client; an FTP client never sends these. Repeated occurrences from one address can be an attack." },
 };
 
+_Static_assert(sizeof(rc_table) / sizeof(rc_table[0]) <= ATTLS_RC_MAX_CODES,
+	       "raise ATTLS_RC_MAX_CODES: the engine counts failures per code");
+
+int attls_rc_index(int rc)
+{
+	size_t lo = 0, hi = sizeof(rc_table) / sizeof(rc_table[0]), mid;
+
+	while (lo < hi) {	/* ascending order: test_rc.c checks it */
+		mid = (lo + hi) / 2;
+		if (rc_table[mid].rc == rc)
+			return (int)mid;
+		if (rc_table[mid].rc < rc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 const struct attls_rc_info *attls_rc_info(int rc)
 {
-	size_t i;
+	int i = attls_rc_index(rc);
 
-	for (i = 0; i < sizeof(rc_table) / sizeof(rc_table[0]); i++)
-		if (rc_table[i].rc == rc)
-			return &rc_table[i];
-	return NULL;
+	return i < 0 ? NULL : &rc_table[i];
 }
 
 const struct attls_rc_info *attls_rc_table(size_t *n)

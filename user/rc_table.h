@@ -19,8 +19,14 @@ struct attls_rc_info {
 	const char *fix;	/* what to change */
 };
 
+/* The table holds at most this many codes (counter slots in the engine). */
+#define ATTLS_RC_MAX_CODES	96
+
 /* The entry of `rc`, or NULL for a code attls does not use. */
 const struct attls_rc_info *attls_rc_info(int rc);
+
+/* Index of `rc` in attls_rc_table(), or -1 for a code attls does not use. */
+int attls_rc_index(int rc);
 
 /* Every entry in ascending code order; *n gets the count. */
 const struct attls_rc_info *attls_rc_table(size_t *n);
