@@ -501,7 +501,7 @@ def test_user_before_auth_refused(env):
     r = ftplib_client(env, "--plain")
     check("user_reply" not in r and r.get("error", "").startswith("530"),
           "USER before AUTH TLS was not refused with 530: %s" % r)
-    env.wait_log(log_off, r"RC: 5152 FTP Control .*RULE: FtpCtl: .*command 'USER'")
+    env.wait_log(log_off, r"RC: 5152 FTP Control .*RULE: FtpCtl .*command 'USER'")
     check(env.stat("ftp_refused_before_auth") == before + 1,
           "ftp_refused_before_auth not counted")
     time.sleep(0.3)
