@@ -293,12 +293,6 @@ enum {
 	/* SecondaryMap (attls_secmap) */
 	ATTLS_STAT_SEC_STEERED,		/* secondary SYNs/connect()s to the engine */
 	ATTLS_STAT_SEC_CLEAR,		/* secondary, protection Clear (FTP PROT C) */
-	/* FTP helper in attlsd's engine (ApplicationProtocol FTP), published
-	 * by it into the CPU 0 slot like the zERT counters */
-	ATTLS_STAT_FTP_SESSIONS,	/* control connections with the helper */
-	ATTLS_STAT_FTP_AUTH_TLS,	/* TLS handshakes started by AUTH TLS */
-	ATTLS_STAT_FTP_REFUSED,		/* commands refused before AUTH (RC 5152) */
-	ATTLS_STAT_FTP_CLOSED,		/* control connections ended (RC 5153) */
 	ATTLS_STAT_MAX,
 };
 

@@ -109,12 +109,8 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_ZERT_WATCH_DROPPED]	= "zert_watchers_dropped",
 	[ATTLS_STAT_SEC_STEERED]	= "secondary_steered",
 	[ATTLS_STAT_SEC_CLEAR]		= "secondary_cleartext",
-	[ATTLS_STAT_FTP_SESSIONS]	= "ftp_sessions",
-	[ATTLS_STAT_FTP_AUTH_TLS]	= "ftp_auth_tls",
-	[ATTLS_STAT_FTP_REFUSED]	= "ftp_refused_before_auth",
-	[ATTLS_STAT_FTP_CLOSED]		= "ftp_protocol_closed",
 };
-_Static_assert(ATTLS_STAT_MAX == 31, "a name for every counter above");
+_Static_assert(ATTLS_STAT_MAX == 27, "a name for every counter above");
 
 static const char *jstr(struct json_object *o, const char *key)
 {
@@ -194,6 +190,10 @@ static int status_daemon(const struct ctl *c, struct json_object *root)
 		print_rc_counts(eng, "handshakes_failed_by_rc", "failed before secure, by RC");
 		printf("  failed after secure     %s\n", jstr(eng, "secure_failed"));
 		print_rc_counts(eng, "secure_failed_by_rc", "failed after secure, by RC");
+		printf("  FTP sessions            %s (AUTH TLS %s, refused before AUTH "
+		       "%s, protocol closed %s)\n", jstr(eng, "ftp_sessions"),
+		       jstr(eng, "ftp_auth_tls"), jstr(eng, "ftp_refused_before_auth"),
+		       jstr(eng, "ftp_protocol_closed"));
 	}
 	json_object_put(reply);
 	return 0;

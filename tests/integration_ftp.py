@@ -240,13 +240,23 @@ class FtpEnv(it.Env):
         return json.loads(cp.stdout or "[]")
 
     def stat(self, name):
+        """Counter `name` of `attlsctl -j status`, at any depth (kernel
+        counters, the daemon's engine counters)."""
         st = self.attlsctl("status")
-        for k, v in st.items():
-            if k == name:
-                return v
-            if isinstance(v, dict) and name in v:
-                return v[name]
-        raise TestFailure("attlsctl status has no %s: %s" % (name, st))
+
+        def find(d):
+            for k, v in d.items():
+                if k == name:
+                    return v
+                if isinstance(v, dict):
+                    r = find(v)
+                    if r is not None:
+                        return r
+            return None
+        v = find(st)
+        if v is None:
+            raise TestFailure("attlsctl status has no %s: %s" % (name, st))
+        return v
 
 
 def sec_client(env, mode, plain=False, nbytes=1 << 20, port=P_SEC, plain_ctl=False):

@@ -716,7 +716,6 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
 	ecfg.out_map_fd = dp_out_map_fd(d->dp);
 	ecfg.secmap_map_fd = dp_secmap_map_fd(d->dp);
-	ecfg.stats_map_fd = dp_stats_map_fd(d->dp);
 	ecfg.zert = d->zert;
 	ecfg.nthreads = d->threads;
 	err = engine_create(&ecfg, &d->engine);

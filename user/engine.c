@@ -38,9 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "engine_int.h"
 #include "keyring.h"
 #include "log.h"
@@ -53,27 +50,6 @@ uint64_t engine_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void engine_stat_add(struct engine *e, int idx)
-{
-	__u32 key = (__u32)idx;
-	uint64_t *percpu;
-
-	if (idx < ATTLS_STAT_FTP_SESSIONS || idx >= ATTLS_STAT_MAX)
-		return;
-	pthread_mutex_lock(&e->stats_lock);
-	e->stats[idx - ATTLS_STAT_FTP_SESSIONS]++;
-	if (e->stats_fd >= 0 && e->stats_ncpus > 0) {
-		percpu = calloc((size_t)e->stats_ncpus, sizeof(*percpu));
-		if (percpu) {
-			percpu[0] = e->stats[idx - ATTLS_STAT_FTP_SESSIONS];
-			if (bpf_map_update_elem(e->stats_fd, &key, percpu, BPF_ANY))
-				log_debug("attls_stats %d: %s", idx, strerror(errno));
-			free(percpu);
-		}
-	}
-	pthread_mutex_unlock(&e->stats_lock);
 }
 
 void engine_rst_close(int fd)
@@ -462,9 +438,6 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	e->hop_fd = cfg->hop_map_fd;
 	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
 	e->secmap_fd = cfg->secmap_map_fd > 0 ? cfg->secmap_map_fd : -1;
-	e->stats_fd = cfg->stats_map_fd > 0 ? cfg->stats_map_fd : -1;
-	e->stats_ncpus = libbpf_num_possible_cpus();
-	pthread_mutex_init(&e->stats_lock, NULL);
 	pthread_mutex_init(&e->secmap_lock, NULL);
 	LIST_INIT(&e->secmaps);
 	e->zert = cfg->zert;
@@ -891,6 +864,10 @@ void engine_stats(struct engine *e, struct engine_stats *out)
 		out->hs_ok += ctr_get(&c->hs_ok);
 		out->hs_failed += ctr_get(&c->hs_failed);
 		out->failed_secure += ctr_get(&c->failed_secure);
+		out->ftp_sessions += ctr_get(&c->ftp_sessions);
+		out->ftp_auth_tls += ctr_get(&c->ftp_auth_tls);
+		out->ftp_refused += ctr_get(&c->ftp_refused);
+		out->ftp_closed += ctr_get(&c->ftp_closed);
 		for (k = 0; k < ATTLS_RC_MAX_CODES; k++) {
 			out->hs_failed_rc[k] += ctr_get(&c->hs_failed_rc[k]);
 			out->failed_secure_rc[k] += ctr_get(&c->failed_secure_rc[k]);
@@ -917,7 +894,6 @@ void engine_destroy(struct engine *e)
 	engine_secmap_free(e);
 	pthread_mutex_destroy(&e->pol_lock);
 	pthread_mutex_destroy(&e->secmap_lock);
-	pthread_mutex_destroy(&e->stats_lock);
 	free(e->keyring_root);
 	free(e);
 }

@@ -1350,7 +1350,7 @@ static int conn_ftp_step(struct conn *c)
 		conn_err(c, ATTLS_RC_FTP_PROTOCOL, "FTP Control",
 			 "AUTH TLS: the TLS handshake cannot start (%s); "
 			 "connection closed", strerror(-err));
-		conn_count(c, ATTLS_STAT_FTP_CLOSED);
+		conn_count_ftp(c, CONN_FTP_CLOSED);
 		conn_close(c, 1, 1, ATTLS_RC_FTP_PROTOCOL);
 		return 0;
 	}
@@ -2090,7 +2090,7 @@ static int conn_ftp_setup(struct conn *c)
 		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
 		return -1;
 	}
-	conn_count(c, ATTLS_STAT_FTP_SESSIONS);
+	conn_count_ftp(c, CONN_FTP_SESSION);
 	log_debug("%s: FTP helper, %s FTPS", c->desc,
 		  c->clear ? "explicit (AUTH TLS)" : "implicit");
 	return 0;
@@ -2462,9 +2462,24 @@ int conn_tls_rekey(struct conn *c)
 	return 0;
 }
 
-void conn_count(struct conn *c, int idx)
+void conn_count_ftp(struct conn *c, enum conn_ftp_event ev)
 {
-	engine_stat_add(c->t->e, idx);
+	struct engine_counters *k = &c->t->ctr;
+
+	switch (ev) {
+	case CONN_FTP_SESSION:
+		ctr_inc(&k->ftp_sessions);
+		break;
+	case CONN_FTP_AUTH_TLS:
+		ctr_inc(&k->ftp_auth_tls);
+		break;
+	case CONN_FTP_REFUSED:
+		ctr_inc(&k->ftp_refused);
+		break;
+	case CONN_FTP_CLOSED:
+		ctr_inc(&k->ftp_closed);
+		break;
+	}
 }
 
 int conn_secmap_protect(struct conn *c, int protect)

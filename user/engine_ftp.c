@@ -163,7 +163,7 @@ static int ftp_refuse(struct conn *c, const char *why)
 {
 	trace_err(conn_trace(c), ATTLS_RC_FTP_PROTOCOL, "FTP Control", "%s; connection "
 		 "closed (fix: check the client)", why);
-	conn_count(c, ATTLS_STAT_FTP_CLOSED);
+	conn_count_ftp(c, CONN_FTP_CLOSED);
 	return -ATTLS_RC_FTP_PROTOCOL;
 }
 
@@ -184,7 +184,7 @@ static int ftp_answer(struct ftp_conn *f, struct conn *c, const char *line,
 			 "server did not see it (fix: the client must use "
 			 "explicit FTPS, e.g. curl --ssl-reqd, or implicit "
 			 "FTPS on the TLS port)", (int)n, line);
-		conn_count(c, ATTLS_STAT_FTP_REFUSED);
+		conn_count_ftp(c, CONN_FTP_REFUSED);
 	}
 	if (prot_changed) {
 		/* Before the 200 goes out: the client opens the data
@@ -274,7 +274,7 @@ int ftp_conn_pump(struct ftp_conn *f, struct conn *c, struct ftp_io *io)
 	if (f->handshake && io->secure) {
 		f->handshake = 0;
 		ftp_tls_started(&f->st);
-		conn_count(c, ATTLS_STAT_FTP_AUTH_TLS);
+		conn_count_ftp(c, CONN_FTP_AUTH_TLS);
 		log_debug("%s: FTP: control connection secured by AUTH TLS",
 			  conn_trace(c)->desc);
 	}

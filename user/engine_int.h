@@ -89,6 +89,10 @@ struct engine_counters {
 	_Atomic uint64_t failed_secure;		/* ended with RC != 0 after secure */
 	_Atomic uint64_t hs_failed_rc[ENGINE_RC_SLOTS];
 	_Atomic uint64_t failed_secure_rc[ENGINE_RC_SLOTS];
+	_Atomic uint64_t ftp_sessions;		/* engine_stats has the meanings */
+	_Atomic uint64_t ftp_auth_tls;
+	_Atomic uint64_t ftp_refused;
+	_Atomic uint64_t ftp_closed;
 };
 
 /* What an epoll registration points at. */
@@ -244,12 +248,6 @@ struct engine {
 	struct steer_ent *steer_prev;	/* last sweep (thread 0 only) */
 	size_t steer_nprev;
 
-	/* Counters the engine publishes in attls_stats (engine_stat_add()). */
-	int stats_fd;			/* -1: not published */
-	int stats_ncpus;		/* libbpf_num_possible_cpus() */
-	pthread_mutex_t stats_lock;	/* publishing order */
-	uint64_t stats[ATTLS_STAT_MAX - ATTLS_STAT_FTP_SESSIONS];
-
 	atomic_uint_fast64_t next_conn_id;
 	atomic_uint_fast64_t n_accepted;
 	atomic_uint_fast64_t n_no_steer;
@@ -271,12 +269,6 @@ int engine_rst_on_death(int fd);
 /* Orderly close of a socket set up with engine_rst_on_death(): normal
  * linger again (queued data is sent, then FIN), then close(). */
 void engine_close_graceful(int fd);
-
-/*
- * Count one event of an engine counter (ATTLS_STAT_FTP_*) and publish the
- * total in the CPU 0 slot of attls_stats for `attlsctl status`.
- */
-void engine_stat_add(struct engine *e, int idx);
 
 /* engine_policy.c */
 /* Newest generation `gen` with a reference taken, or NULL. */
@@ -477,8 +469,14 @@ struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
  * trace_event() (EZD1283I), trace_info() (user/trace.h).
  */
 const struct trace_ctx *conn_trace(const struct conn *c);
-/* Count an engine event of c (engine_stat_add()). */
-void conn_count(struct conn *c, int idx);
+/* FTP helper events of connection c, counted on its thread. */
+enum conn_ftp_event {
+	CONN_FTP_SESSION,	/* a control connection got the helper */
+	CONN_FTP_AUTH_TLS,	/* ... was secured by AUTH TLS */
+	CONN_FTP_REFUSED,	/* a command before AUTH TLS refused (5152) */
+	CONN_FTP_CLOSED,	/* the control connection ended (5153) */
+};
+void conn_count_ftp(struct conn *c, enum conn_ftp_event ev);
 /*
  * SecondaryMap primary c: protect (1) or clear (0) the data connections
  * mapped from now on (engine_secmap_protect()).  0, -ENOENT (c has no
