@@ -146,7 +146,7 @@ unit: $(UNIT_BINS)
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 INTEGRATION_SUITES := tests/integration.py tests/integration_zert.py \
 	tests/integration_diag.py tests/integration_af.py tests/integration_priv.py \
-	tests/integration_appctl.py tests/integration_hostile.py
+	tests/integration_appctl.py tests/integration_hostile.py tests/integration_ftp.py
 integration: all
 	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \
@@ -228,6 +228,7 @@ fuzz-check: $(FUZZ_BIN) $(OUTPUT)/tests/test_malformed
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 	$(Q)$(MAKE) --no-print-directory fuzz-ctl CTL_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
 	$(Q)$(MAKE) --no-print-directory fuzz-observe OBS_FUZZ_SECONDS=$(FUZZ_CHECK_OTHER_SECONDS)
+	$(Q)$(MAKE) --no-print-directory fuzz-ftp FTP_FUZZ_SECONDS=$(FTP_FUZZ_CHECK_SECONDS)
 
 .PHONY: fuzz fuzz-check
 
@@ -265,6 +266,9 @@ bench:
 # New inputs go to $(OUTPUT)/fuzz-observe/corpus, crashes beside it.
 # ---------------------------------------------------------------------------
 $(OUTPUT)/tests/test_observe: $(OUTPUT)/user/observe.o
+
+# The FTP helper (ApplicationProtocol FTP; user/ftp.c, tests/fuzz/fuzz_ftp.c)
+$(OUTPUT)/tests/test_ftp: $(OUTPUT)/user/ftp.o
 
 OBS_FUZZ_SECONDS ?= 60
 OBS_FUZZ_DIR     := $(OUTPUT)/fuzz-observe

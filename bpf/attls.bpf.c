@@ -6,6 +6,7 @@
  *   cgroup/post_bind4/6    remember sockets bound in attached cgroups
  *   cgroup/sock_release    forget them
  *   sk_lookup (netns)      steer SYNs for protected listeners to the engine
+ *                          (and secondaries of SecondaryMap primaries)
  *   cgroup/connect4/6      classify outbound connects, steer them to the
  *                          engine (original destination kept per socket)
  *   cgroup/getpeername4/6  show the application the real peer, not the
@@ -26,6 +27,7 @@
 #include "maps.bpf.h"
 #include "classify.bpf.h"
 #include "observe.bpf.h"
+#include "secmap.bpf.h"
 
 /*
  * Pin a context load in place.  Without it clang may sink the load into a
@@ -202,9 +204,11 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	struct attls_endpoint hop;
 	struct attls_bound_val *bound;
 	struct attls_flow flow = {};
+	struct attls_secmap_val *sec;
 	struct bpf_sock *sk;
 	__u32 ip6[4], family, idx;
 	__u64 gen = 0;
+	int matched;
 	long err;
 
 	if (ctx->protocol != IPPROTO_TCP_)
@@ -246,11 +250,21 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	c.flow = &flow;
 	c.owner = &bound->owner;
 	c.dir = ATTLS_RF_INBOUND;
-	if (!attls_classify(&c, &gen)) {
+	matched = attls_classify(&c, &gen);
+	sec = attls_secmap_find(bound->owner.cgroup_id, flow.laddr, flow.raddr);
+	if (attls_secmap_wins(sec, matched, c.clause, gen)) {
+		if (sec->protect != ATTLS_SECMAP_PROTECT) {
+			attls_stat_inc(ATTLS_STAT_SEC_CLEAR);
+			return SK_PASS;
+		}
+		steer.flags = ATTLS_STEER_F_SECONDARY;
+		c.rule_id = sec->rule_id;
+		c.clause = sec->clause;
+		gen = sec->generation;
+	} else if (!matched) {
 		attls_stat_inc(ATTLS_STAT_SYN_NOMATCH);
 		return SK_PASS;
-	}
-	if (!(c.flags & ATTLS_RF_ENABLED)) {
+	} else if (!(c.flags & ATTLS_RF_ENABLED)) {
 		attls_stat_inc(ATTLS_STAT_SYN_CLEAR);
 		return SK_PASS;
 	}
@@ -277,7 +291,7 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 		attls_stat_inc(ATTLS_STAT_SYN_DROPPED);
 		return SK_DROP;
 	}
-	attls_stat_inc(ATTLS_STAT_SYN_STEERED);
+	attls_stat_inc(steer.flags ? ATTLS_STAT_SEC_STEERED : ATTLS_STAT_SYN_STEERED);
 	return SK_PASS;
 }
 
@@ -427,9 +441,11 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	struct attls_owner owner, *o;
 	struct attls_orig *orig;
 	struct attls_flow flow = {};
+	struct attls_secmap_val *sec;
 	struct bpf_sock *sk = ctx->sk, *lsn;
-	__u32 idx, ip6[4], type, proto;
+	__u32 idx, ip6[4], type, proto, flags = 0;
 	__u64 gen = 0;
+	int matched;
 
 	ctx_load(type, ctx->type);
 	ctx_load(proto, ctx->protocol);
@@ -466,11 +482,22 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	c.flow = &flow;
 	c.owner = &owner;
 	c.dir = ATTLS_RF_OUTBOUND;
-	if (!attls_classify(&c, &gen)) {
+	matched = attls_classify(&c, &gen);
+	/* SecondaryMap: an FTP server's active-mode data connection */
+	sec = attls_secmap_find(owner.cgroup_id, flow.laddr, flow.raddr);
+	if (attls_secmap_wins(sec, matched, c.clause, gen)) {
+		if (sec->protect != ATTLS_SECMAP_PROTECT) {
+			attls_stat_inc(ATTLS_STAT_SEC_CLEAR);
+			return 1;
+		}
+		flags = ATTLS_STEER_F_SECONDARY;
+		c.rule_id = sec->rule_id;
+		c.clause = sec->clause;
+		gen = sec->generation;
+	} else if (!matched) {
 		attls_stat_inc(ATTLS_STAT_CONNECT_NOMATCH);
 		return 1;
-	}
-	if (!(c.flags & ATTLS_RF_ENABLED)) {
+	} else if (!(c.flags & ATTLS_RF_ENABLED)) {
 		attls_stat_inc(ATTLS_STAT_CONNECT_CLEAR);
 		return 1;
 	}
@@ -492,10 +519,10 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	orig->family = flow.family;
 	orig->rule_id = c.rule_id;
 	orig->clause = c.clause;
-	orig->pad = 0;
+	orig->flags = flags;
 	orig->generation = gen;
 	attls_set_user_addr(ctx, ea->addr, ea->port, v6);
-	attls_stat_inc(ATTLS_STAT_CONNECT_STEERED);
+	attls_stat_inc(flags ? ATTLS_STAT_SEC_STEERED : ATTLS_STAT_CONNECT_STEERED);
 	return 1;
 
 refuse:
@@ -537,6 +564,7 @@ static __always_inline int attls_publish_out(struct bpf_sock *sk,
 	val.generation = orig->generation;
 	val.rule_id = orig->rule_id;
 	val.clause = orig->clause;
+	val.flags = orig->flags;
 	val.cookie = ev->cookie;
 	attls_hop_key(&key, ev->flow.laddr, ev->flow.lport);
 	bpf_map_update_elem(&attls_out, &key, &val, BPF_ANY);

@@ -163,8 +163,15 @@ struct attls_steer_val {
 	__u64 generation;		/* policy generation that matched */
 	__u32 rule_id;			/* action-table index */
 	__u32 clause;			/* index of the matching clause */
+	__u32 flags;			/* ATTLS_STEER_F_* */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct attls_steer_val) == 56, "attls_steer_val ABI");
+_Static_assert(sizeof(struct attls_steer_val) == 64, "attls_steer_val ABI");
+
+/* attls_steer_val.flags, attls_orig.flags, attls_out_val.flags */
+#define ATTLS_STEER_F_SECONDARY	(1u << 0)	/* SecondaryMap: rule_id and
+						 * generation are the primary
+						 * connection's (attls_secmap) */
 
 /*
  * attls_hop: the engine's local endpoint of its connection to the
@@ -213,7 +220,7 @@ struct attls_orig {
 	__u16 family;			/* of the application's socket */
 	__u32 rule_id;
 	__u32 clause;
-	__u32 pad;
+	__u32 flags;			/* ATTLS_STEER_F_* */
 	__u64 generation;
 };
 _Static_assert(sizeof(struct attls_orig) == 40, "attls_orig ABI");
@@ -228,8 +235,10 @@ struct attls_out_val {
 	__u32 clause;
 	__u64 cookie;			/* the application socket's cookie */
 	__u64 conn_id;			/* engine CONNID once accepted, else 0 */
+	__u32 flags;			/* ATTLS_STEER_F_* */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct attls_out_val) == 112, "attls_out_val ABI");
+_Static_assert(sizeof(struct attls_out_val) == 120, "attls_out_val ABI");
 
 /* attls_engine: SOCKMAP of the engine's listening sockets. */
 #define ATTLS_ENGINE_LSN_V4	0	/* inbound: target of sk_lookup */
@@ -281,6 +290,9 @@ enum {
 	ATTLS_STAT_ZERT_LOST,		/* records not built (out of memory) */
 	ATTLS_STAT_ZERT_UNMATCHED,	/* chunks/closes for unknown connections */
 	ATTLS_STAT_ZERT_WATCH_DROPPED,	/* live watchers cut off: too slow */
+	/* SecondaryMap (attls_secmap) */
+	ATTLS_STAT_SEC_STEERED,		/* secondary SYNs/connect()s to the engine */
+	ATTLS_STAT_SEC_CLEAR,		/* secondary, protection Clear (FTP PROT C) */
 	ATTLS_STAT_MAX,
 };
 
@@ -362,5 +374,49 @@ struct attls_obs_state {
 	__u8  pad;
 };
 _Static_assert(sizeof(struct attls_obs_state) == 32, "attls_obs_state ABI");
+
+/*
+ * SecondaryMap (AT-TLS "secondary connection mapping", docs/ftp.md).
+ *
+ * While a primary connection whose environment has SecondaryMap On is
+ * open, the engine keeps an attls_secmap entry for it.  A later connection
+ * between the same two addresses whose socket belongs to a process in the
+ * same cgroup - a SYN to any listener there (sk_lookup) or a connect()
+ * from there (connect4/6) - that no rule matches, or only a rule of lower
+ * priority, is a secondary connection: it gets the primary's rule,
+ * environment and HandshakeRole (an FTP server stays TLS server on its
+ * outgoing active-mode data connections).  The key is the cgroup, not the
+ * process as on z/OS: vsftpd creates its data sockets in forked session
+ * processes, never in the process that accepted the control connection
+ * (measured: docs/design-notes.md).
+ *
+ * A connect() from a socket not bound yet does not know its local
+ * address: the engine also keeps a key with laddr all-zero for it.
+ */
+struct attls_secmap_key {
+	__u64 cgroup_id;		/* of the primary's owner */
+	__u8  laddr[ATTLS_ADDR_LEN];	/* our address, network order,
+					 * v4-mapped; all-zero: unbound */
+	__u8  raddr[ATTLS_ADDR_LEN];	/* the partner's address */
+};
+_Static_assert(sizeof(struct attls_secmap_key) == 40, "attls_secmap_key ABI");
+
+#define ATTLS_SECMAP_CLEAR	0	/* secondaries pass in cleartext (FTP
+					 * PROT C, or no PROT yet) */
+#define ATTLS_SECMAP_PROTECT	1	/* secondaries are steered to the engine */
+
+struct attls_secmap_val {
+	__u64 generation;		/* the primary's policy generation */
+	__u64 conn_id;			/* the primary's CONNID (first of several) */
+	__u32 rule_id;			/* the primary's rule (action index) */
+	__u32 clause;			/* its clause slot: an own rule matching at a
+					 * lower slot of the same generation has
+					 * higher priority and wins */
+	__u32 protect;			/* ATTLS_SECMAP_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct attls_secmap_val) == 32, "attls_secmap_val ABI");
+
+#define ATTLS_MAX_SECMAP	4096	/* attls_secmap entries */
 
 #endif /* ATTLS_ABI_H */

@@ -152,6 +152,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attls_engine_addr SEC(".maps");
 
+/*
+ * SecondaryMap: primaries with SecondaryMap On, by (cgroup, local address,
+ * remote address) -> their rule and protection (attls_abi.h).  Written
+ * only by the engine (add on accept, remove on close); a plain hash, not
+ * LRU: an evicted entry would let an FTP data connection of a PROT P
+ * session through in cleartext.  Full -> the engine refuses the primary.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ATTLS_MAX_SECMAP);
+	__type(key, struct attls_secmap_key);
+	__type(value, struct attls_secmap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attls_secmap SEC(".maps");
+
 /* Job names (comm, NUL-padded) that may use TCP while no policy is
  * installed (ATTLS_STATE_NONE): infrastructure, like EZB.INITSTACK. */
 struct {

@@ -109,8 +109,10 @@ static const char *stat_names[ATTLS_STAT_MAX] = {
 	[ATTLS_STAT_ZERT_LOST]		= "zert_records_lost",
 	[ATTLS_STAT_ZERT_UNMATCHED]	= "zert_unmatched_events",
 	[ATTLS_STAT_ZERT_WATCH_DROPPED]	= "zert_watchers_dropped",
+	[ATTLS_STAT_SEC_STEERED]	= "secondary_steered",
+	[ATTLS_STAT_SEC_CLEAR]		= "secondary_cleartext",
 };
-_Static_assert(ATTLS_STAT_MAX == 25, "a name for every counter above");
+_Static_assert(ATTLS_STAT_MAX == 27, "a name for every counter above");
 
 static const char *jstr(struct json_object *o, const char *key)
 {
@@ -208,6 +210,10 @@ static int status_daemon(const struct ctl *c, struct json_object *root)
 		print_rc_counts(eng, "handshakes_failed_by_rc", "failed before secure, by RC");
 		printf("  failed after secure     %s\n", jstr(eng, "secure_failed"));
 		print_rc_counts(eng, "secure_failed_by_rc", "failed after secure, by RC");
+		printf("  FTP sessions            %s (AUTH TLS %s, refused before AUTH "
+		       "%s, protocol closed %s)\n", jstr(eng, "ftp_sessions"),
+		       jstr(eng, "ftp_auth_tls"), jstr(eng, "ftp_refused_before_auth"),
+		       jstr(eng, "ftp_protocol_closed"));
 	}
 	json_object_put(reply);
 	return 0;

@@ -19,6 +19,11 @@ PKGS=(
 	openssh-client
 	# benchmarks (make bench): the side-by-side baseline
 	stunnel4
+	# FTP tests (tests/integration_ftp.py): an unmodified FTP server with
+	# no TLS configuration and three FTPS clients.  The tests run their
+	# own vsftpd in a private netns; the system service that the package
+	# would start on port 21 is kept from starting (see below).
+	vsftpd lftp
 )
 
 missing=()
@@ -37,5 +42,31 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# vsftpd's package starts a cleartext FTP server on port 21 of this machine
+# when installed.  A policy-rc.d that answers 101 ("action forbidden") keeps
+# invoke-rc.d from starting it during the install (one that exists already
+# is left alone); afterwards the service is disabled and masked where
+# systemd runs, and its SysV links are disabled otherwise.  Only the tests'
+# own vsftpd (a private netns, a test configuration) ever runs.
+rcd_ours=0
+if [[ " ${missing[*]} " == *" vsftpd "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\n# install-deps.sh: no service starts while installing\nexit 101\n' \
+		>/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+	rcd_ours=1
+fi
+rc=0
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+if [ "$rcd_ours" -eq 1 ]; then
+	rm -f /usr/sbin/policy-rc.d
+fi
+if [[ " ${missing[*]} " == *" vsftpd "* ]]; then
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now vsftpd.service >/dev/null 2>&1 || true
+		systemctl mask vsftpd.service >/dev/null 2>&1 || true
+	elif command -v update-rc.d >/dev/null; then
+		update-rc.d vsftpd disable >/dev/null 2>&1 || true
+	fi
+fi
+exit "$rc"

@@ -232,6 +232,7 @@ struct ast_adv {
 	struct ast_val client_auth;	/* enum attls_client_auth */
 	struct ast_val app_ctl;		/* ApplicationControlled */
 	struct ast_val secondary_map;	/* SecondaryMap */
+	struct ast_val app_proto;	/* ApplicationProtocol (attls extension) */
 	struct ast_val middlebox;	/* MiddleBoxCompatMode */
 	struct ast_val client_sni;	/* enum attls_tls_fn */
 	struct ast_val client_sni_match;

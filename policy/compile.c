@@ -472,6 +472,39 @@ static void env_sessions(const struct env_inputs *in, struct attls_env_cfg *cfg)
 }
 
 /*
+ * ApplicationProtocol FTP: the helper serves FTP servers (the engine
+ * answers AUTH TLS as the TLS server) and protects their data connections
+ * through SecondaryMap; without it a PROT P data connection would carry
+ * the file in cleartext.  0 or -1.
+ */
+static int env_ftp(struct cctx *c, const struct env_inputs *in,
+		   const struct ast_stmt *cadv, const struct ast_stmt *eadv,
+		   int quiet, const struct attls_env_cfg *cfg)
+{
+	const struct ast_val *v = ADV(cadv, eadv, app_proto);
+
+	if (cfg->app_protocol != ATTLS_APP_FTP)
+		return 0;
+	if (cfg->role == ATTLS_ROLE_CLIENT) {
+		if (!quiet)
+			cerr(c, &v->loc, "use HandshakeRole Server for the FTP "
+			     "server's rule", "%s: ApplicationProtocol FTP serves "
+			     "FTP servers; HandshakeRole Client is not supported",
+			     in->label);
+		return -1;
+	}
+	if (!cfg->secondary_map) {
+		if (!quiet)
+			cerr(c, &v->loc, "add SecondaryMap On",
+			     "%s: ApplicationProtocol FTP needs SecondaryMap On "
+			     "(the data connections follow PROT P/C through it)",
+			     in->label);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Fill `cfg` from env + conn (+ group).  With `quiet`, problems are not
  * reported (used to compute the plain environment for naming).  0 or -1.
  */
@@ -503,12 +536,14 @@ static int env_build(struct cctx *c, const struct env_inputs *in, int quiet,
 				 ATTLS_CLIENT_AUTH_REQUIRED);
 	cfg->application_controlled = ADV_V(cadv, eadv, app_ctl, 0);
 	cfg->secondary_map = ADV_V(cadv, eadv, secondary_map, 0);
+	cfg->app_protocol = ADV_V(cadv, eadv, app_proto, ATTLS_APP_NONE);
 	cfg->middlebox_compat = ADV_V(cadv, eadv, middlebox, 0);
 	env_sessions(in, cfg);
 	/* all three, so one run reports every problem of the environment */
 	rc = env_protocols(c, in, quiet, cfg);
 	rc |= env_signature(c, in, quiet, cfg);
 	rc |= env_sni(c, in, quiet, cfg);
+	rc |= env_ftp(c, in, cadv, eadv, quiet, cfg);
 	return rc ? -1 : 0;
 }
 

@@ -254,6 +254,8 @@ static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 		fprintf(f, "  %-26s On\n", "ApplicationControlled:");
 	if (e->secondary_map)
 		fprintf(f, "  %-26s On\n", "SecondaryMap:");
+	if (e->app_protocol == ATTLS_APP_FTP)
+		fprintf(f, "  %-26s FTP\n", "ApplicationProtocol:");
 	if (e->middlebox_compat)
 		fprintf(f, "  %-26s On\n", "MiddleBoxCompatMode:");
 	fprintf(f, "  %-26s timeout %u s, cache %u, tickets client %s server %s (%u)\n",

@@ -1122,6 +1122,12 @@ static const struct kw_enum tls_fn[] = {
 	{ NULL, 0 },
 };
 
+static const struct kw_enum app_protocols[] = {
+	{ "None", ATTLS_APP_NONE },
+	{ "FTP", ATTLS_APP_FTP },
+	{ NULL, 0 },
+};
+
 static const struct kw_enum sni_match[] = {
 	{ "Optional", ATTLS_FN_OPTIONAL },
 	{ "Required", ATTLS_FN_REQUIRED },
@@ -1429,7 +1435,7 @@ static const struct kw keyring_kws[] = {
 enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
        A_LABEL, A_CAUTH, A_APPCTL, A_SECMAP, A_MIDDLEBOX, A_CSNI, A_CSNI_M,
        A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF, A_IDLE,
-       A_MAXCONN };
+       A_MAXCONN, A_APPPROTO };
 
 #define ADV_LABEL \
 	STR("CertificateLabel", h_str, F(adv.label), A_LABEL, 0, LABEL_MAX, \
@@ -1453,6 +1459,10 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 #define ADV_APPCTL \
 	ENUM("ApplicationControlled", F(adv.app_ctl), A_APPCTL, 0, onoff, \
 	     "ApplicationControlled On|Off")
+/* attls extension (docs/ftp.md): an application protocol helper */
+#define ADV_APPPROTO \
+	ENUM("ApplicationProtocol", F(adv.app_proto), A_APPPROTO, 0, \
+	     app_protocols, "ApplicationProtocol None|FTP")
 #define ADV_SECMAP \
 	ENUM("SecondaryMap", F(adv.secondary_map), A_SECMAP, 0, onoff, \
 	     "SecondaryMap On|Off")
@@ -1500,6 +1510,7 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 static const struct kw env_adv_kws[] = {
 	IGN_ENUM("3DesKeyCheck", onoff, "3DesKeyCheck Off", WHY_3DES),
 	ADV_APPCTL,
+	ADV_APPPROTO,
 	ADV_LABEL,
 	IGN_ENUM("CertValidationMode", ign_certval,
 		 "CertValidationMode Any|RFC2459|RFC3280|RFC5280", WHY_CERTVAL),
@@ -1549,6 +1560,7 @@ static const struct kw env_adv_kws[] = {
 /* The connection form: a subset, no defaults (unset = inherit). */
 static const struct kw conn_adv_kws[] = {
 	ADV_APPCTL,
+	ADV_APPPROTO,
 	ADV_LABEL,
 	ADV_CLIENT_SNI,
 	ADV_FRAG,

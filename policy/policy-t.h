@@ -45,6 +45,17 @@ enum attls_tls_fn {
 	ATTLS_FN_REQUIRED,
 };
 
+/*
+ * ApplicationProtocol (attls extension in TTLSEnvironmentAdvancedParms /
+ * TTLSConnectionAdvancedParms): the engine speaks the application's
+ * protocol where TLS needs it (docs/ftp.md).
+ */
+enum attls_app_protocol {
+	ATTLS_APP_NONE = 0,
+	ATTLS_APP_FTP,		/* AUTH TLS, PBSZ, PROT, FEAT for a server
+				 * that knows no TLS; data via SecondaryMap */
+};
+
 /* TTLSGroupAdvancedParms SyslogFacility (attls_action.syslog_facility). */
 enum attls_facility {
 	ATTLS_FACILITY_DAEMON = 0,	/* default */
@@ -155,6 +166,8 @@ struct attls_env_cfg {
 	unsigned ticket_server;		/* GSK_SESSION_TICKET_SERVER_ENABLE (default 0) */
 	unsigned ticket_count;		/* GSK_SESSION_TICKET_SERVER_COUNT: TLS 1.3
 					 * tickets sent per handshake (default 2) */
+	unsigned app_protocol;		/* enum attls_app_protocol: ApplicationProtocol
+					 * (attls extension, docs/ftp.md) */
 };
 
 /* One TTLSRule with its actions: rule_id in struct attls_rule indexes this. */

@@ -606,6 +606,29 @@ class Env:
         self.procs.append(p)
         return p
 
+    def wait_file(self, path, what, timeout=15, proc=None, log=None):
+        """Wait until PATH exists (a server's ready file); fail early when
+        PROC, the server, exits (with the tail of LOG)."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if proc is not None and proc.poll() is not None:
+                raise TestFailure("%s exited: %s" % (what, tail(log) if log else
+                                                     proc.returncode))
+            if time.monotonic() > deadline:
+                raise TestFailure("%s not ready" % what)
+            time.sleep(0.02)
+
+    def wait_port(self, port, what, timeout=15, addr=ADDR):
+        """Wait until something accepts on ADDR:PORT in the netns."""
+        probe = ("import socket,sys,time\n"
+                 "d=time.time()+%d\n"
+                 "while time.time()<d:\n"
+                 "  try: socket.create_connection((%r,%d),1).close(); sys.exit(0)\n"
+                 "  except OSError: time.sleep(0.05)\n"
+                 "sys.exit(1)\n" % (timeout, addr, port))
+        cp = run(self.ns([PY, "-c", probe]), timeout=timeout + 10)
+        check(cp.returncode == 0, "%s does not accept on %s:%d" % (what, addr, port))
+
     # -- setup ------------------------------------------------------------
     def sweep_stale(self):
         """Remove what an earlier run that was SIGKILLed left behind: pins,

@@ -115,11 +115,7 @@ class AppEnv(it.Env):
         cmd = ["env", "ATTLS_APPCTL_SOCK=" + self.appctl_sock, self.srv_bin,
                "-a", ADDR, "-p", str(port), "-r", ready] + extra
         p = self.spawn(cmd, log=log, cgroup=True)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(ready):
-            check(p.poll() is None, "starttls_srv %d exited: %s" % (port, it.tail(log)))
-            check(time.monotonic() < deadline, "starttls_srv %d not ready" % port)
-            time.sleep(0.02)
+        self.wait_file(ready, "starttls_srv %d" % port, proc=p, log=log)
 
     def starttls(self, port, steps, cert=False, timeout=30, implicit=False):
         cmd = [PY, os.path.join(HERE, "helpers", "starttls_client.py"), "--host", ADDR,

@@ -207,23 +207,6 @@ class ZertEnv(it.Env):
         if os.access(SSHD, os.X_OK):
             self.start_sshd()
 
-    def wait_file(self, path, what, timeout=15):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(path):
-            if time.monotonic() > deadline:
-                raise TestFailure("%s not ready" % what)
-            time.sleep(0.02)
-
-    def wait_port(self, port, what, timeout=15):
-        probe = ("import socket,sys,time\n"
-                 "d=time.time()+%d\n"
-                 "while time.time()<d:\n"
-                 "  try: socket.create_connection((%r,%d),1).close(); sys.exit(0)\n"
-                 "  except OSError: time.sleep(0.05)\n"
-                 "sys.exit(1)\n" % (timeout, ADDR, port))
-        cp = run(self.ns([PY, "-c", probe]), timeout=timeout + 10)
-        check(cp.returncode == 0, "%s does not accept on %s:%d" % (what, ADDR, port))
-
     def start_s_server(self, port, extra):
         """openssl s_server -www in the cgroup: the application's own TLS."""
         log = self.path("s_server.%d.log" % port)

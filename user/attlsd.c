@@ -744,6 +744,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	ecfg.steer_map_fd = dp_steer_map_fd(d->dp);
 	ecfg.hop_map_fd = dp_hop_map_fd(d->dp);
 	ecfg.out_map_fd = dp_out_map_fd(d->dp);
+	ecfg.secmap_map_fd = dp_secmap_map_fd(d->dp);
 	ecfg.zert = d->zert;
 	ecfg.nthreads = d->threads;
 	ecfg.max_conns = d->max_conns;

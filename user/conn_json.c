@@ -305,6 +305,11 @@ int engine_stats_json(struct engine *e, struct json_object *out)
 		err = err ?: aj_add_u64(o, "secure_failed", st->failed_secure);
 		err = err ?: add_rc_counts(o, "secure_failed_by_rc",
 					   st->failed_secure_rc);
+		err = err ?: aj_add_u64(o, "ftp_sessions", st->ftp_sessions);
+		err = err ?: aj_add_u64(o, "ftp_auth_tls", st->ftp_auth_tls);
+		err = err ?: aj_add_u64(o, "ftp_refused_before_auth",
+					st->ftp_refused);
+		err = err ?: aj_add_u64(o, "ftp_protocol_closed", st->ftp_closed);
 	}
 	free(st);
 	if (err) {

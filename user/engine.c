@@ -438,6 +438,9 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	e->steer_fd = cfg->steer_map_fd;
 	e->hop_fd = cfg->hop_map_fd;
 	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
+	e->secmap_fd = cfg->secmap_map_fd > 0 ? cfg->secmap_map_fd : -1;
+	pthread_mutex_init(&e->secmap_lock, NULL);
+	LIST_INIT(&e->secmaps);
 	e->zert = cfg->zert;
 	e->bufsize = cfg->bufsize ? cfg->bufsize : ENGINE_DEFAULT_BUFSIZE;
 	if (e->bufsize < ENGINE_MIN_BUFSIZE)
@@ -868,6 +871,10 @@ void engine_stats(struct engine *e, struct engine_stats *out)
 		out->hs_ok += ctr_get(&c->hs_ok);
 		out->hs_failed += ctr_get(&c->hs_failed);
 		out->failed_secure += ctr_get(&c->failed_secure);
+		out->ftp_sessions += ctr_get(&c->ftp_sessions);
+		out->ftp_auth_tls += ctr_get(&c->ftp_auth_tls);
+		out->ftp_refused += ctr_get(&c->ftp_refused);
+		out->ftp_closed += ctr_get(&c->ftp_closed);
 		for (k = 0; k < ATTLS_RC_MAX_CODES; k++) {
 			out->hs_failed_rc[k] += ctr_get(&c->hs_failed_rc[k]);
 			out->failed_secure_rc[k] += ctr_get(&c->failed_secure_rc[k]);
@@ -891,7 +898,9 @@ void engine_destroy(struct engine *e)
 	free(e->threads);
 	engine_steer_gc_free(e);
 	engine_gens_free(e);
+	engine_secmap_free(e);
 	pthread_mutex_destroy(&e->pol_lock);
+	pthread_mutex_destroy(&e->secmap_lock);
 	free(e->keyring_root);
 	free(e);
 }

@@ -34,6 +34,8 @@ struct engine_cfg {
 	int out_map_fd;			/* attls_out; 0 or negative: no outbound
 					 * listeners (Direction Outbound rules
 					 * then fail their connect()s) */
+	int secmap_map_fd;		/* attls_secmap; 0 or negative: SecondaryMap
+					 * primaries are refused (RC 5140) */
 	struct zert *zert;		/* may be NULL */
 	unsigned nthreads;		/* event loops; 0 = one per CPU */
 	size_t bufsize;			/* per direction per connection; 0 = default */
@@ -147,6 +149,11 @@ struct engine_stats {
 	uint64_t failed_secure;		/* ended with an RC after secure */
 	uint64_t hs_failed_rc[ATTLS_RC_MAX_CODES];	/* by attls_rc_index() */
 	uint64_t failed_secure_rc[ATTLS_RC_MAX_CODES];
+	/* ApplicationProtocol FTP (docs/ftp.md) */
+	uint64_t ftp_sessions;		/* control connections with the helper */
+	uint64_t ftp_auth_tls;		/* ... secured by AUTH TLS */
+	uint64_t ftp_refused;		/* commands refused before AUTH (5152) */
+	uint64_t ftp_closed;		/* control connections ended (5153) */
 };
 void engine_stats(struct engine *e, struct engine_stats *out);
 

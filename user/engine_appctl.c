@@ -237,6 +237,7 @@ static int start_err(int err, int nonblock)
 	switch (err) {
 	case -EBUSY:
 		return nonblock ? EWOULDBLOCK : EALREADY;
+	case -EACCES:		/* ApplicationProtocol FTP owns the TLS state */
 	case -EALREADY:
 	case -EPIPE:
 	case -EPROTO:

@@ -77,6 +77,7 @@
 #include "addr.h"
 #include "engine_int.h"
 #include "log.h"
+#include "rbuf.h"
 #include "rc.h"
 #include "tlsinfo.h"
 #include "trace.h"
@@ -86,13 +87,6 @@
 
 /* A TLS record starts with content type 22 (handshake) for a ClientHello. */
 #define TLS_CT_HANDSHAKE	0x16
-
-/* A bounded ring buffer of cleartext; data is NULL while it is empty. */
-struct rbuf {
-	char *data;
-	size_t head;
-	size_t len;
-};
 
 struct conn {
 	LIST_ENTRY(conn) link;		/* t->conns, then t->dead */
@@ -113,6 +107,8 @@ struct conn {
 	struct attls_endpoint hop_key;
 	struct attls_endpoint out_key;	/* outbound: the attls_out entry */
 	uint64_t out_cookie;		/* its application socket cookie */
+	struct secmap_ref *secmap;	/* SecondaryMap primary: its entry */
+	struct ftp_conn *ftp;		/* ApplicationProtocol FTP helper */
 	struct attls_owner owner;
 	uint32_t rule_id;
 	struct rbuf a2w;		/* application -> wire, cleartext */
@@ -149,6 +145,7 @@ struct conn {
 	unsigned wire_connecting:1;	/* outbound connect() in progress */
 	unsigned tls_client:1;		/* HandshakeRole Client */
 	unsigned cert_requested:1;	/* client: the server asked for ours */
+	unsigned secondary:1;		/* SecondaryMap: the primary's rule */
 	unsigned hs_started:1;		/* the first handshake call was made */
 	/* Application control (conn_tls_start() in engine_int.h). */
 	unsigned appctl:1;		/* ApplicationControlled On */
@@ -182,78 +179,6 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- ring buffers ---------------------------------------------------- */
-
-static int rbuf_ensure(struct rbuf *b, size_t cap)
-{
-	if (b->data)
-		return 0;
-	b->data = malloc(cap);
-	b->head = 0;
-	return b->data ? 0 : -ENOMEM;
-}
-
-/* Idle connections keep no buffer memory. */
-static void rbuf_release(struct rbuf *b)
-{
-	if (b->data && !b->len) {
-		free(b->data);
-		b->data = NULL;
-		b->head = 0;
-	}
-}
-
-static void rbuf_free(struct rbuf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->head = b->len = 0;
-}
-
-/* The buffered data as one or two segments. */
-static int rbuf_data_iov(const struct rbuf *b, size_t cap, struct iovec *iov)
-{
-	size_t first = b->len < cap - b->head ? b->len : cap - b->head;
-
-	iov[0].iov_base = b->data + b->head;
-	iov[0].iov_len = first;
-	if (b->len > first) {
-		iov[1].iov_base = b->data;
-		iov[1].iov_len = b->len - first;
-		return 2;
-	}
-	return 1;
-}
-
-/* The free space as one or two segments. */
-static int rbuf_space_iov(const struct rbuf *b, size_t cap, struct iovec *iov)
-{
-	size_t tail = (b->head + b->len) % cap, space = cap - b->len;
-	size_t first = space < cap - tail ? space : cap - tail;
-
-	iov[0].iov_base = b->data + tail;
-	iov[0].iov_len = first;
-	if (space > first) {
-		iov[1].iov_base = b->data;
-		iov[1].iov_len = space - first;
-		return 2;
-	}
-	return 1;
-}
-
-static void rbuf_consume(struct rbuf *b, size_t n, size_t cap)
-{
-	b->len -= n;
-	/*
-	 * An empty ring restarts at 0 for the longest contiguous segments.
-	 * SSL_write() retries need the same data at a pointer that may move
-	 * (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) with at least the same
-	 * length: the head segment only grows while data is pending, and
-	 * the ring is only reset when nothing is pending.
-	 */
-	b->head = b->len ? (b->head + n) % cap : 0;
-}
-
 /* ---- messages -------------------------------------------------------- */
 
 /*
@@ -284,6 +209,11 @@ static void conn_set_desc(struct conn *c)
 /* EZD1283I-style event line (Trace bit 8), also for expected ends. */
 #define conn_event_log(c, rc, event, ...) \
 	trace_event(&(c)->tr, rc, event, __VA_ARGS__)
+
+const struct trace_ctx *conn_trace(const struct conn *c)
+{
+	return &c->tr;
+}
 
 /* ---- life cycle ------------------------------------------------------ */
 
@@ -436,6 +366,8 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 		log_warn("%s: deleting its attls_hop entry", c->desc);
 	if (c->out_registered)
 		conn_out_forget(c);
+	engine_secmap_del(e, c->secmap);
+	c->secmap = NULL;
 	if (!c->outbound)
 		engine_tomb_add(c->t, &c->wire);
 	/* Both sockets have SO_LINGER {1, 0} (fail closed): an orderly close
@@ -457,6 +389,8 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	c->ssl = NULL;
 	rbuf_free(&c->a2w);
 	rbuf_free(&c->w2a);
+	ftp_conn_free(c->ftp);
+	c->ftp = NULL;
 	free(c->tls);
 	c->tls = NULL;
 	if (c->admitted)
@@ -967,26 +901,71 @@ static int conn_handshake(struct conn *c)
 	return 0;
 }
 
-/* hop -> a2w */
-static int conn_app_read(struct conn *c)
+/*
+ * Where the relay puts what it reads from the application (from_app) or
+ * the partner (from_wire), and that buffer's capacity: the direction's
+ * output buffer, or the FTP helper's input (engine_ftp.c).
+ */
+static struct rbuf *conn_from_app(struct conn *c, size_t *cap)
 {
-	size_t cap = c->t->e->bufsize;
-	struct iovec iov[2];
-	ssize_t n;
-	int cnt;
+	if (c->ftp)
+		return ftp_conn_server_in(c->ftp, cap);
+	*cap = c->t->e->bufsize;
+	return &c->a2w;
+}
 
-	if (!c->hop_up || c->app_eof || !c->hop_rd || c->a2w.len == cap)
-		return 0;
-	if (rbuf_ensure(&c->a2w, cap)) {
+static struct rbuf *conn_from_wire(struct conn *c, size_t *cap)
+{
+	if (c->ftp)
+		return ftp_conn_client_in(c->ftp, cap);
+	*cap = c->t->e->bufsize;
+	return &c->w2a;
+}
+
+/* Everything the application sent has reached a2w (it may send no more:
+ * our close_notify/FIN may follow a2w). */
+static int conn_app_drained(const struct conn *c)
+{
+	return !c->ftp || ftp_conn_server_drained(c->ftp);
+}
+
+/* Everything the partner sent has reached w2a. */
+static int conn_wire_drained(const struct conn *c)
+{
+	return !c->ftp || ftp_conn_client_drained(c->ftp);
+}
+
+/*
+ * readv() from fd into the free space of b.  The result of readv(), or
+ * -2 when the buffer could not be allocated (the connection is closed).
+ */
+static ssize_t conn_readv(struct conn *c, int fd, struct rbuf *b, size_t cap)
+{
+	struct iovec iov[2];
+
+	if (rbuf_ensure(b, cap)) {
 		conn_err(c, ATTLS_RC_NOMEM, "Application Data", "%s",
 			 strerror(ENOMEM));
 		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
-		return 0;
+		return -2;
 	}
-	cnt = rbuf_space_iov(&c->a2w, cap, iov);
-	n = readv(c->hop_fd, iov, cnt);
+	return readv(fd, iov, rbuf_space_iov(b, cap, iov));
+}
+
+/* hop -> a2w (or the FTP helper) */
+static int conn_app_read(struct conn *c)
+{
+	size_t cap;
+	struct rbuf *b = conn_from_app(c, &cap);
+	ssize_t n;
+
+	if (!c->hop_up || c->app_eof || !c->hop_rd || b->len == cap)
+		return 0;
+	n = conn_readv(c, c->hop_fd, b, cap);
+	if (n == -2)
+		return 0;
 	if (n > 0) {
-		c->a2w.len += (size_t)n;
+		b->len += (size_t)n;
 		return 1;
 	}
 	if (n == 0) {
@@ -1044,7 +1023,8 @@ static int conn_wire_write(struct conn *c)
 			conn_ssl_fail(c, "Data Encryption", se, sys);
 		return 0;
 	}
-	if ((c->stopping ? !c->xfer_left : c->app_eof) && !c->notify_sent) {
+	if ((c->stopping ? !c->xfer_left : c->app_eof && conn_app_drained(c)) &&
+	    !c->notify_sent) {
 		if (!ssl_ready(c, c->wr_want))
 			return progress;
 		ERR_clear_error();
@@ -1083,31 +1063,32 @@ static int conn_wire_write(struct conn *c)
 	return progress;
 }
 
-/* wire -> SSL_read -> w2a */
+/* wire -> SSL_read -> w2a (or the FTP helper) */
 static int conn_wire_read(struct conn *c)
 {
-	size_t cap = c->t->e->bufsize, n;
+	size_t cap, n;
+	struct rbuf *b = conn_from_wire(c, &cap);
 	struct iovec iov[2];
 	int progress = 0, r, sys, se, rc;
 
 	if (!c->hs_done || c->peer_eof || c->truncated || c->peer_notified)
 		return 0;
-	while (c->w2a.len < cap) {
+	while (b->len < cap) {
 		if (!ssl_ready(c, c->rd_want) && !SSL_has_pending(c->ssl))
 			return progress;
-		if (rbuf_ensure(&c->w2a, cap)) {
+		if (rbuf_ensure(b, cap)) {
 			conn_err(c, ATTLS_RC_NOMEM, "Data Decryption", "%s",
 				 strerror(ENOMEM));
 			conn_close(c, 1, 1, ATTLS_RC_NOMEM);
 			return 0;
 		}
-		rbuf_space_iov(&c->w2a, cap, iov);
+		rbuf_space_iov(b, cap, iov);
 		ERR_clear_error();
 		r = SSL_read_ex(c->ssl, iov[0].iov_base, iov[0].iov_len, &n);
 		sys = errno;
 		conn_flow_io(c, "SSL_read_ex", r, r == 1 ? n : 0);
 		if (r == 1) {
-			c->w2a.len += n;
+			b->len += n;
 			c->bytes_in += n;
 			c->rd_want = 0;
 			progress = 1;
@@ -1207,7 +1188,7 @@ static int conn_app_write(struct conn *c)
 		conn_app_reset(c, n < 0 ? errno : EPIPE);
 		return 0;
 	}
-	if (c->w2a.len)
+	if (c->w2a.len || !conn_wire_drained(c))
 		return progress;
 	if (c->peer_eof && c->hop_up && !c->hop_shut) {
 		if (shutdown(c->hop_fd, SHUT_WR) && errno != ENOTCONN) {
@@ -1251,18 +1232,19 @@ static void conn_hold(struct conn *c)
 		conn_timed_add(c, engine_now_ns() + ns);
 }
 
-/* Cleartext wire -> w2a, holding a TLS handshake record (see above). */
+/* Cleartext wire -> w2a (or the FTP helper), holding a TLS handshake
+ * record (see above). */
 static int conn_clear_read(struct conn *c)
 {
-	size_t cap = c->t->e->bufsize;
+	size_t cap;
+	struct rbuf *b = conn_from_wire(c, &cap);
 	unsigned char h[3];
-	struct iovec iov[2];
-	int progress = 0, cnt;
+	int progress = 0;
 	ssize_t n;
 
 	if (c->peer_eof || c->wire_hold || c->wire_connecting)
 		return 0;
-	while (c->wire_rd && c->w2a.len < cap) {
+	while (c->wire_rd && b->len < cap) {
 		n = recv(c->wire_fd, h, sizeof(h), MSG_PEEK);
 		if (n > 0 && tls_record_head(h, n)) {
 			/* A partial header: its next bytes bring a new edge. */
@@ -1273,17 +1255,12 @@ static int conn_clear_read(struct conn *c)
 			return progress;
 		}
 		if (n > 0) {
-			if (rbuf_ensure(&c->w2a, cap)) {
-				conn_err(c, ATTLS_RC_NOMEM, "Application Data",
-					 "%s", strerror(ENOMEM));
-				conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+			n = conn_readv(c, c->wire_fd, b, cap);
+			if (n == -2)
 				return 0;
-			}
-			cnt = rbuf_space_iov(&c->w2a, cap, iov);
-			n = readv(c->wire_fd, iov, cnt);
 		}
 		if (n > 0) {
-			c->w2a.len += (size_t)n;
+			b->len += (size_t)n;
 			c->bytes_in += (size_t)n;
 			progress = 1;
 			continue;
@@ -1345,7 +1322,7 @@ static int conn_clear_write(struct conn *c)
 		conn_peer_reset(c, "Application Data", n < 0 ? errno : EPIPE);
 		return 0;
 	}
-	if (c->app_eof && !c->a2w.len && !c->starting) {
+	if (c->app_eof && !c->a2w.len && !c->starting && conn_app_drained(c)) {
 		if (shutdown(c->wire_fd, SHUT_WR) && errno != ENOTCONN) {
 			conn_peer_reset(c, "Connection Close", errno);
 			return 0;
@@ -1368,7 +1345,7 @@ static int conn_notified(struct conn *c)
 	ssize_t n;
 
 	if (!c->peer_notified || c->stopping || c->peer_eof || c->w2a.len ||
-	    !c->wire_rd)
+	    !conn_wire_drained(c) || !c->wire_rd)
 		return 0;
 	n = recv(c->wire_fd, &b, 1, MSG_PEEK);
 	if (n == 0) {
@@ -1430,6 +1407,42 @@ static void conn_to_clear(struct conn *c)
 	conn_tls_notify(c, ATTLS_RC_OK);
 }
 
+static int conn_tls_arm(struct conn *c, int client, int allow_hstimeout,
+			conn_tls_cb cb, void *arg);
+
+/* The FTP helper between the raw input and the relay buffers. */
+static int conn_ftp_step(struct conn *c)
+{
+	struct ftp_io io = {
+		.to_server = &c->w2a,
+		.to_client = &c->a2w,
+		.cap = c->t->e->bufsize,
+		.client_eof = c->peer_eof || c->truncated || c->peer_notified,
+		.server_eof = c->app_eof,
+		.secure = c->hs_done && !c->clear,
+	};
+	int r, err;
+
+	r = ftp_conn_pump(c->ftp, c, &io);
+	if (r < 0) {
+		conn_close(c, 1, 1, -r);
+		return 0;
+	}
+	if (!io.start_tls)
+		return r;
+	/* The 234 is in a2w: it goes out in cleartext, then the handshake. */
+	err = conn_tls_arm(c, 0, 0, NULL, NULL);
+	if (err) {
+		conn_err(c, ATTLS_RC_FTP_PROTOCOL, "FTP Control",
+			 "AUTH TLS: the TLS handshake cannot start (%s); "
+			 "connection closed", strerror(-err));
+		conn_count_ftp(c, CONN_FTP_CLOSED);
+		conn_close(c, 1, 1, ATTLS_RC_FTP_PROTOCOL);
+		return 0;
+	}
+	return 1;
+}
+
 static void conn_pump(struct conn *c)
 {
 	int progress, moved = 0;
@@ -1444,6 +1457,8 @@ static void conn_pump(struct conn *c)
 			progress |= conn_handshake(c);
 		if (!c->dead)
 			progress |= conn_app_read(c);
+		if (!c->dead && c->ftp)
+			progress |= conn_ftp_step(c);
 		if (!c->dead)
 			progress |= c->clear ? conn_clear_write(c) :
 				    conn_wire_write(c);
@@ -2091,6 +2106,96 @@ static void conn_start(struct conn *c, uint64_t deadline_ns)
 	conn_pump(c);
 }
 
+/*
+ * A secondary connection (steered with ATTLS_STEER_F_SECONDARY) is
+ * protected from its first byte even when the primary's environment says
+ * ApplicationControlled On: the application starts TLS on its control
+ * connection only, never on data connections, so a secondary left in the
+ * cleartext relay would carry protected data in cleartext.
+ */
+static void conn_secondary_mark(struct conn *c, uint32_t flags)
+{
+	if (!(flags & ATTLS_STEER_F_SECONDARY))
+		return;
+	c->secondary = 1;
+	c->appctl = c->clear = 0;
+	/*
+	 * No TLS 1.3 session tickets on data connections: a client that
+	 * only writes (an FTP upload) never reads them, and its close() with
+	 * them unread sends a reset that can overtake the end of its data.
+	 * Clients resume the control connection's session, whose tickets
+	 * came on the control connection.
+	 */
+	SSL_set_num_tickets(c->ssl, 0);
+}
+
+/*
+ * A primary connection of an environment with SecondaryMap On: record it
+ * in attls_secmap, so connections of the same cgroup between the same two
+ * addresses get its rule (FTP data connections).  Secondaries themselves
+ * are not recorded.  0, or -1 after closing the connection: a primary
+ * whose secondaries could not be protected is refused (fail closed).
+ */
+static int conn_secmap_register(struct conn *c, uint32_t clause)
+{
+	struct attls_secmap_key k = {};
+	struct attls_secmap_val v = {};
+	int err;
+
+	if (c->secondary || !c->env->secondary_map)
+		return 0;
+	k.cgroup_id = c->owner.cgroup_id;
+	memcpy(k.laddr, c->wire.laddr, sizeof(k.laddr));
+	memcpy(k.raddr, c->wire.raddr, sizeof(k.raddr));
+	v.generation = c->gen->generation;
+	v.conn_id = c->id;
+	v.rule_id = c->rule_id;
+	v.clause = clause;
+	/* FTP: Clear until PROT P (explicit FTPS), Private for implicit. */
+	v.protect = !c->ftp || ftp_conn_protected(c->ftp) ?
+		    ATTLS_SECMAP_PROTECT : ATTLS_SECMAP_CLEAR;
+	err = engine_secmap_add(c->t->e, &k, &v, &c->secmap);
+	if (!err)
+		return 0;
+	conn_err(c, ATTLS_RC_SECMAP, "Connection Init",
+		 "SecondaryMap On: its secondary connections cannot be mapped "
+		 "(attls_secmap: %s); connection refused", strerror(-err));
+	conn_close(c, 1, 1, ATTLS_RC_SECMAP);
+	return -1;
+}
+
+/*
+ * ApplicationProtocol FTP: an inbound control connection gets the helper
+ * (its data connections, secondaries, do not).  Explicit FTPS when the
+ * relay starts in cleartext (ApplicationControlled On), else implicit.
+ * 0, or -1 after closing the connection.
+ */
+static int conn_ftp_setup(struct conn *c)
+{
+	if (c->secondary || c->env->app_protocol != ATTLS_APP_FTP)
+		return 0;
+	if (c->tls_client) {
+		/* policy_compile() refuses this; an old image must not
+		 * leave the connection unguarded */
+		conn_err(c, ATTLS_RC_FTP_PROTOCOL, "Connection Init",
+			 "ApplicationProtocol FTP needs a server role; "
+			 "connection refused");
+		conn_close(c, 1, 1, ATTLS_RC_FTP_PROTOCOL);
+		return -1;
+	}
+	c->ftp = ftp_conn_new(!c->clear);
+	if (!c->ftp) {
+		conn_err(c, ATTLS_RC_NOMEM, "Connection Init", "%s",
+			 strerror(ENOMEM));
+		conn_close(c, 1, 1, ATTLS_RC_NOMEM);
+		return -1;
+	}
+	conn_count_ftp(c, CONN_FTP_SESSION);
+	log_debug("%s: FTP helper, %s FTPS", c->desc,
+		  c->clear ? "explicit (AUTH TLS)" : "implicit");
+	return 0;
+}
+
 void conn_accept(struct engine_thread *t, int fd,
 		 const struct sockaddr_storage *ra)
 {
@@ -2131,6 +2236,9 @@ void conn_accept(struct engine_thread *t, int fd,
 	c = conn_new(t, g, &flow, &sv.owner, sv.rule_id, fd, -1, 0);
 	if (!c)
 		return;
+	conn_secondary_mark(c, sv.flags);
+	if (conn_ftp_setup(c) || conn_secmap_register(c, sv.clause))
+		return;
 	c->wire_rd = c->wire_wr = 1;
 	/* Nagle on 16 KiB TLS records costs 5-10x in throughput. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -2157,13 +2265,56 @@ refuse:
 }
 
 /*
+ * An outbound secondary (an FTP server's active-mode data connection)
+ * leaves from the address the application bound, as it would without
+ * attls: the partner sees the data connection come from the control
+ * connection's server address (RFC 959 also has it come from port 20,
+ * L-1: the same port is tried with SO_REUSEADDR, which the application's
+ * own socket, connected to the engine, does not conflict with).  app is
+ * the application socket's endpoint; a loopback or wildcard address
+ * leaves the choice to the kernel.  Failures only cost that cosmetic.
+ */
+static void conn_secondary_bind(struct conn *c, int fd,
+				const struct sockaddr_storage *app)
+{
+	struct sockaddr_storage ss = *app;
+	__u8 addr[ATTLS_ADDR_LEN];
+	__u16 port;
+	int one = 1;
+
+	if (attls_addr_from_sockaddr((const struct sockaddr *)app, addr, &port) ||
+	    app->ss_family != (attls_addr_is_v4mapped(c->wire.raddr) ? AF_INET : AF_INET6))
+		return;
+	if (app->ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		if (!s4->sin_addr.s_addr || (ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			return;
+	} else if (IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr) ||
+		   IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)) == 0)
+		return;
+	if (app->ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)))
+		log_debug("%s: secondary: bind to the application's address: %s",
+			  c->desc, strerror(errno));
+}
+
+/*
  * Outbound: open the connection to the original destination (c->wire
  * raddr/rport) and, as soon as the kernel has chosen its local address,
  * publish that in the application's attls_out entry (ov) with our
  * connection id: the application's getsockname() shows it from then on.
  * 0 or -errno (connect failed at once).
  */
-static int conn_wire_open(struct conn *c, struct attls_out_val *ov)
+static int conn_wire_open(struct conn *c, struct attls_out_val *ov,
+			  const struct sockaddr_storage *app)
 {
 	struct engine *e = c->t->e;
 	struct sockaddr_storage ss;
@@ -2183,6 +2334,8 @@ static int conn_wire_open(struct conn *c, struct attls_out_val *ov)
 	if (err)
 		return err;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->secondary)
+		conn_secondary_bind(c, fd, app);
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
 		c->wire_rd = c->wire_wr = 1;
 	} else if (errno == EINPROGRESS) {
@@ -2267,9 +2420,10 @@ void conn_accept_out(struct engine_thread *t, int fd,
 	c->out_key = key;
 	c->out_cookie = ov.cookie;
 	c->out_registered = 1;
+	conn_secondary_mark(c, ov.flags);
 	c->hop_up = 1;
 	c->hop_rd = c->hop_wr = 1;
-	err = conn_wire_open(c, &ov);
+	err = conn_wire_open(c, &ov, ra);
 	if (err) {
 		conn_err(c, ATTLS_RC_PARTNER_CONNECT, "Connection Init",
 			 "connect to %s..%u: %s; application reset",
@@ -2278,6 +2432,8 @@ void conn_accept_out(struct engine_thread *t, int fd,
 		conn_close(c, 1, 1, ATTLS_RC_PARTNER_CONNECT);
 		return;
 	}
+	if (conn_secmap_register(c, ov.clause))
+		return;
 	/* The connect and the handshake together get HandshakeTimeout;
 	 * without one, the connect alone gets ENGINE_CONNECT_TIMEOUT_NS. */
 	limit = c->env->handshake_timeout ?
@@ -2290,8 +2446,14 @@ void conn_accept_out(struct engine_thread *t, int fd,
 
 /* ---- application control: the interface (engine_int.h) --------------- */
 
-int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
-		   conn_tls_cb cb, void *arg)
+/*
+ * conn_tls_start() without running the relay (the FTP helper calls it
+ * from inside conn_pump()).  The FTP helper decides itself what goes out
+ * in cleartext before the handshake (a2w up to its 234): the hop's unread
+ * bytes are not counted for it.
+ */
+static int conn_tls_arm(struct conn *c, int client, int allow_hstimeout,
+			conn_tls_cb cb, void *arg)
 {
 	int inq = 0;
 
@@ -2315,7 +2477,7 @@ int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
 	}
 	/* What the application wrote before asking goes out in cleartext
 	 * first: a2w plus what still waits in the hop socket. */
-	if (c->hop_up && ioctl(c->hop_fd, SIOCINQ, &inq))
+	if (!c->ftp && c->hop_up && ioctl(c->hop_fd, SIOCINQ, &inq))
 		inq = 0;
 	c->xfer_left = c->a2w.len + (size_t)(inq > 0 ? inq : 0);
 	c->starting = 1;
@@ -2323,8 +2485,20 @@ int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
 	c->tls_cb = cb;
 	c->tls_arg = arg;
 	c->hop_rd = 1;		/* read the hop up to xfer_left now */
-	conn_pump(c);
 	return 0;
+}
+
+int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
+		   conn_tls_cb cb, void *arg)
+{
+	int err;
+
+	if (c->ftp)
+		return -EACCES;	/* the FTP helper owns its TLS state */
+	err = conn_tls_arm(c, client, allow_hstimeout, cb, arg);
+	if (!err)
+		conn_pump(c);
+	return err;
 }
 
 int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg)
@@ -2333,6 +2507,8 @@ int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg)
 
 	if (c->dead)
 		return -ENOTCONN;
+	if (c->ftp)
+		return -EACCES;	/* CCC is refused: the control stays TLS */
 	if (c->clear || c->starting || !c->hs_done || c->stopping)
 		return c->hs_done || c->clear ? -EALREADY : -EBUSY;
 	if (c->tls_cb)
@@ -2384,6 +2560,33 @@ int conn_tls_rekey(struct conn *c)
 	}
 	log_debug("%s: application control: key update sent", c->desc);
 	return 0;
+}
+
+void conn_count_ftp(struct conn *c, enum conn_ftp_event ev)
+{
+	struct engine_counters *k = &c->t->ctr;
+
+	switch (ev) {
+	case CONN_FTP_SESSION:
+		ctr_inc(&k->ftp_sessions);
+		break;
+	case CONN_FTP_AUTH_TLS:
+		ctr_inc(&k->ftp_auth_tls);
+		break;
+	case CONN_FTP_REFUSED:
+		ctr_inc(&k->ftp_refused);
+		break;
+	case CONN_FTP_CLOSED:
+		ctr_inc(&k->ftp_closed);
+		break;
+	}
+}
+
+int conn_secmap_protect(struct conn *c, int protect)
+{
+	if (!c->secmap)
+		return -ENOENT;
+	return engine_secmap_protect(c->t->e, c->secmap, protect);
 }
 
 enum conn_tls_state conn_tls_state(const struct conn *c)

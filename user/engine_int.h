@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "keyring.h"
+#include "rbuf.h"
 #include "rc_table.h"
 #include "zert.h"
 
@@ -88,6 +89,10 @@ struct engine_counters {
 	_Atomic uint64_t failed_secure;		/* ended with RC != 0 after secure */
 	_Atomic uint64_t hs_failed_rc[ENGINE_RC_SLOTS];
 	_Atomic uint64_t failed_secure_rc[ENGINE_RC_SLOTS];
+	_Atomic uint64_t ftp_sessions;		/* engine_stats has the meanings */
+	_Atomic uint64_t ftp_auth_tls;
+	_Atomic uint64_t ftp_refused;
+	_Atomic uint64_t ftp_closed;
 };
 
 /* What an epoll registration points at. */
@@ -177,7 +182,10 @@ struct engine_tomb {
 };
 
 struct conn;
+struct trace_ctx;
 struct steer_ent;
+struct secmap_ent;
+struct secmap_ref;
 struct appctl_slot;
 
 struct engine_thread {
@@ -249,6 +257,10 @@ struct engine {
 
 	pthread_mutex_t pol_lock;	/* gens and every gen->refs */
 	LIST_HEAD(, engine_gen) gens;	/* newest first */
+
+	int secmap_fd;			/* attls_secmap, -1 without it */
+	pthread_mutex_t secmap_lock;	/* secmaps (engine_secmap.c) */
+	LIST_HEAD(, secmap_ent) secmaps;
 
 	struct steer_ent *steer_prev;	/* last sweep (thread 0 only) */
 	size_t steer_nprev;
@@ -352,6 +364,21 @@ int engine_limit_admit(struct engine_thread *t, struct engine_gen *g,
 void engine_limit_release(struct engine *e, struct rule_slot *slot);
 /* The limits and the counters at them into st (part of engine_stats()). */
 void engine_limit_stats(struct engine *e, struct engine_stats *st);
+/* engine_secmap.c */
+/*
+ * Record an open SecondaryMap primary under k (and under k with an
+ * unbound local address) with rule, generation and protection v.  *out is
+ * its hold.  0, -EOPNOTSUPP (no attls_secmap), -ENOMEM or the map's errno
+ * (-E2BIG: full).
+ */
+int engine_secmap_add(struct engine *e, const struct attls_secmap_key *k,
+		      const struct attls_secmap_val *v, struct secmap_ref **out);
+/* Change a primary's protection (FTP PROT P / PROT C).  0 or -errno. */
+int engine_secmap_protect(struct engine *e, struct secmap_ref *r, int protect);
+/* The primary closed: release its hold (NULL is fine). */
+void engine_secmap_del(struct engine *e, struct secmap_ref *r);
+/* engine_destroy(): every remaining entry, kernel ones too. */
+void engine_secmap_free(struct engine *e);
 
 /* engine_conn.c */
 /* A freshly accepted wire socket and the peer address accept() gave:
@@ -440,7 +467,8 @@ void conn_set_fail(SSL *ssl, int rc, const char *cause);
  * cb runs on the engine thread, possibly inside the start/stop call
  * itself, at most once per call; c stays valid until the event batch ends
  * (conn_reap()).  Only one start or stop is pending at a time.
- * Start/stop return 0 (cb will be called), -EALREADY (already secure /
+ * Start/stop return 0 (cb will be called), -EACCES (an ApplicationProtocol
+ * FTP connection: its helper alone starts TLS), -EALREADY (already secure /
  * already clear), -EBUSY (a start or stop is pending), -EPIPE (the
  * connection is closing), -EPROTO (stop with unread data), -ENOTCONN.
  * A partner's close_notify before the application's stop: a FIN right
@@ -483,6 +511,77 @@ void conn_view(const struct conn *c, struct conn_view *v);
  * cookie `cookie` (0: none); NULL. */
 struct conn *conn_find_app(struct engine_thread *t, uint64_t conn_id,
 			   uint64_t cookie);
+
+/*
+ * The trace context of connection c (its Trace bits and description), for
+ * messages about it from other engine modules: trace_err() (EZD1286I),
+ * trace_event() (EZD1283I), trace_info() (user/trace.h).
+ */
+const struct trace_ctx *conn_trace(const struct conn *c);
+/* FTP helper events of connection c, counted on its thread. */
+enum conn_ftp_event {
+	CONN_FTP_SESSION,	/* a control connection got the helper */
+	CONN_FTP_AUTH_TLS,	/* ... was secured by AUTH TLS */
+	CONN_FTP_REFUSED,	/* a command before AUTH TLS refused (5152) */
+	CONN_FTP_CLOSED,	/* the control connection ended (5153) */
+};
+void conn_count_ftp(struct conn *c, enum conn_ftp_event ev);
+/*
+ * SecondaryMap primary c: protect (1) or clear (0) the data connections
+ * mapped from now on (engine_secmap_protect()).  0, -ENOENT (c has no
+ * entry) or -errno.
+ */
+int conn_secmap_protect(struct conn *c, int protect);
+
+/*
+ * ---- ApplicationProtocol FTP (engine_ftp.c) -----------------------------
+ *
+ * The FTP helper of user/ftp.c on an inbound control connection (not on
+ * its SecondaryMap data connections).  It sits between the relay's raw
+ * buffers and its output buffers:
+ *
+ *   wire (cleartext, later TLS) -> client_in -> [commands judged] -> w2a -> hop
+ *   hop -> server_in -> [replies, FEAT completed] + our replies -> a2w -> wire
+ *
+ * Explicit FTPS (ApplicationControlled On): the relay starts in cleartext;
+ * on AUTH TLS the helper queues "234" and asks engine_conn.c to start the
+ * TLS server handshake (conn_tls_start()'s mechanism, without the hop's
+ * unread bytes: the helper decides what precedes the 234).  Implicit FTPS
+ * (ApplicationControlled Off): TLS from the first byte.  Our replies go
+ * out after the server's replies to earlier commands, never inside one.
+ */
+struct ftp_conn;
+
+struct ftp_io {
+	struct rbuf *to_server;	/* w2a */
+	struct rbuf *to_client;	/* a2w */
+	size_t cap;		/* their capacity (engine bufsize) */
+	int client_eof;		/* no more bytes will come from the partner */
+	int server_eof;		/* ... from the application */
+	int secure;		/* the TLS handshake is complete */
+	int start_tls;		/* out: queue flushed up to the 234: start the
+				 * TLS server handshake now */
+};
+
+/* A helper for a control connection; implicit: TLS from the start.  NULL
+ * (ENOMEM). */
+struct ftp_conn *ftp_conn_new(int implicit);
+void ftp_conn_free(struct ftp_conn *f);
+/* Where the relay puts the partner's / the application's bytes, and the
+ * capacity of that buffer. */
+struct rbuf *ftp_conn_client_in(struct ftp_conn *f, size_t *cap);
+struct rbuf *ftp_conn_server_in(struct ftp_conn *f, size_t *cap);
+/* Data protection of the session now (1 Private, 0 Clear). */
+int ftp_conn_protected(const struct ftp_conn *f);
+/* Nothing of the partner's / application's stream is left in the helper. */
+int ftp_conn_client_drained(const struct ftp_conn *f);
+int ftp_conn_server_drained(const struct ftp_conn *f);
+/*
+ * Move what can move: judge complete client lines, pass server lines, add
+ * our replies in order.  1 when something moved, 0 when nothing could,
+ * or a negative AT-TLS return code (logged already): end the connection.
+ */
+int ftp_conn_pump(struct ftp_conn *f, struct conn *c, struct ftp_io *io);
 
 /* engine_appctl.c */
 /* Serve the application control requests queued for t (wakefd). */

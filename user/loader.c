@@ -348,6 +348,8 @@ void dp_clear_engine_state(struct dp *dp)
 		     sizeof(struct attls_endpoint));
 	dp_map_clear(bpf_map__fd(dp->skel->maps.attls_out),
 		     sizeof(struct attls_endpoint));
+	dp_map_clear(bpf_map__fd(dp->skel->maps.attls_secmap),
+		     sizeof(struct attls_secmap_key));
 }
 
 static void portmap_set_range(struct attls_portmap *pm, __u16 lo, __u16 hi)
@@ -453,6 +455,11 @@ int dp_steer_map_fd(const struct dp *dp)
 int dp_hop_map_fd(const struct dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.attls_hop);
+}
+
+int dp_secmap_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_secmap);
 }
 
 int dp_appsk_map_fd(const struct dp *dp)

@@ -71,6 +71,7 @@ uint64_t dp_generation(const struct dp *dp);
 
 int dp_steer_map_fd(const struct dp *dp);
 int dp_hop_map_fd(const struct dp *dp);
+int dp_secmap_map_fd(const struct dp *dp);	/* attls_secmap (SecondaryMap) */
 int dp_appsk_map_fd(const struct dp *dp);	/* attls_appsk (SK_STORAGE) */
 int dp_ringbuf_fd(const struct dp *dp);
 int dp_stats_map_fd(const struct dp *dp);	/* attls_stats (per CPU) */

@@ -73,6 +73,10 @@ enum attls_rc {
 						 * started TLS */
 	ATTLS_RC_APPCTL_STOP		= 5142,	/* partner did not answer the stop's
 						 * close_notify */
+	/* SecondaryMap and the FTP helper: 5151-5159 */
+	ATTLS_RC_SECMAP			= 5151,	/* SecondaryMap entry cannot be made */
+	ATTLS_RC_FTP_CLEARTEXT		= 5152,	/* FTP command before AUTH TLS refused */
+	ATTLS_RC_FTP_PROTOCOL		= 5153,	/* FTP control stream not acceptable */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

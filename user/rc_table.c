@@ -207,6 +207,18 @@ static const struct attls_rc_info rc_table[] = {
 	  "partner did not answer close_notify",
 	  "ApplicationControlled On: the application stopped TLS (ATTLS_REQ_STOP_CONNECTION), attls sent close_notify, and the partner did not answer with its own within HandshakeTimeout (30 s without one).",
 	  "The partner must answer close_notify before it goes on in cleartext (as FTP CCC clients do); check the partner's TLS shutdown handling." },
+	{ ATTLS_RC_SECMAP, "SECMAP",
+	  "secondary connection mapping not possible",
+	  "A primary connection of a rule with SecondaryMap On could not be recorded in attls_secmap (table full, or attlsd runs without it), so its secondary connections (FTP data) could not be protected: the primary was refused.",
+	  "Fewer concurrent SecondaryMap sessions, or raise ATTLS_MAX_SECMAP in bpf/attls_abi.h and rebuild; attlsctl status shows the counters." },
+	{ ATTLS_RC_FTP_CLEARTEXT, "FTP_CLEARTEXT",
+	  "FTP command refused before AUTH TLS",
+	  "ApplicationProtocol FTP: the client sent a command other than AUTH, FEAT, SYST, HELP, NOOP, OPTS or QUIT (a USER or PASS, say) before securing the control connection with AUTH TLS; attls answered 530 itself and the server never saw it, so no password crossed the network in cleartext to the server.",
+	  "Make the client use explicit FTPS (curl --ssl-reqd, lftp set ftp:ssl-force true, ftplib.FTP_TLS) or implicit FTPS on the TLS port." },
+	{ ATTLS_RC_FTP_PROTOCOL, "FTP_PROTOCOL",
+	  "FTP control stream not acceptable",
+	  "ApplicationProtocol FTP: the control connection carried something the FTP helper refuses (a command line over 4096 bytes, a NUL byte, cleartext after AUTH TLS before the handshake), or the handshake after AUTH TLS could not start; the connection was closed. (CCC is only answered 534: the control connection stays protected.)",
+	  "Check the client; an FTP client never sends these. Repeated occurrences from one address can be an attack." },
 };
 
 _Static_assert(sizeof(rc_table) / sizeof(rc_table[0]) <= ATTLS_RC_MAX_CODES,

@@ -1678,6 +1678,7 @@ static const struct {
 	{ NULL, "Addr", "10.0.0.1" },
 	{ NULL, "AIACDPPriority", "On" },
 	{ NULL, "ApplicationControlled", "On" },
+	{ NULL, "ApplicationProtocol", "FTP\n SecondaryMap On" },
 	{ NULL, "CertificateLabel", "\"my label\"" },
 	{ NULL, "CertValidationMode", "RFC5280" },
 	{ NULL, "ClientAuthType", "PassThru" },
