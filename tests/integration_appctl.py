@@ -177,12 +177,28 @@ print(json.dumps(out))
 """
 
 
+def asan_preload():
+    """With --sanitize libattls.so is an ASan build, and a Python that
+    loads it needs the ASan runtime first (LD_PRELOAD).  Python's own
+    allocations are not ours to leak-check: detect_leaks=0 there; errors
+    in libattls still abort with a report the harness scans for."""
+    if it.SANITIZER_STDERR is None:
+        return []
+    cp = run(["cc", "-print-file-name=libasan.so"])
+    lib = cp.stdout.strip()
+    check(os.path.isabs(lib) and os.path.exists(lib), "no libasan.so for the "
+          "ASan build of libattls: %r" % lib)
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return ["LD_PRELOAD=" + lib, "ASAN_OPTIONS=" + (opts + ":" if opts else "") +
+            "detect_leaks=0"]
+
+
 def libcall(env, body, cgroup=False):
     """Run body (Python using call(fd, req), filling `out`) in a fresh
     process of the netns (and the cgroup); its `out`."""
     src = LIBCALL % {"here": HERE, "lib": os.path.join(env.build, "lib", "libattls.so.1"),
                      "body": body}
-    cmd = ["env", "ATTLS_APPCTL_SOCK=" + env.appctl_sock, PY, "-c", src]
+    cmd = ["env", "ATTLS_APPCTL_SOCK=" + env.appctl_sock] + asan_preload() + [PY, "-c", src]
     cp = run(env.in_cgroup(cmd) if cgroup else env.ns(cmd), timeout=30)
     try:
         return json.loads(cp.stdout.strip().splitlines()[-1])
