@@ -328,8 +328,13 @@ def test_client_never_reads(env):
     check(len(mine) == 1, "the stalled connection is not listed: %s" % conns)
     info("attlsd RSS %d -> %d KiB with a non-reading client; %d bytes relayed "
          "to it in 4 s" % (rss0, rss1, mine[0]["bytes_out"]))
-    check(rss1 - rss0 < 32 * 1024, "attlsd grew %d KiB for one stalled connection"
-          % (rss1 - rss0))
+    if it.SANITIZER_STDERR is None:
+        check(rss1 - rss0 < 32 * 1024, "attlsd grew %d KiB for one stalled connection"
+              % (rss1 - rss0))
+    else:
+        # ASan's quarantine keeps freed memory (up to 256 MiB): the healthy
+        # transfer's buffers alone grow RSS.  The bound is checked unsanitized.
+        info("RSS bound not checked under ASan (quarantine)")
     rec = [r for r in env.server_records() if (r.get("id") or "").startswith("ID noread-")]
     deadline = time.monotonic() + 10
     while not rec and time.monotonic() < deadline:
