@@ -201,17 +201,17 @@ static int status_daemon(const struct ctl *c, struct json_object *root)
 	       jstr(reply, "generation"));
 	if (json_object_object_get_ex(reply, "engine", &eng)) {
 		for (i = 0; i < sizeof(limit_names) / sizeof(limit_names[0]); i++)
-			printf("  %-24s%s\n", limit_names[i][1],
+			printf("  %-26s %s\n", limit_names[i][1],
 			       jstr(eng, limit_names[i][0]));
-		printf("  connections mapped      %s (refused before mapping: %s)\n",
+		printf("  %-26s %s (refused before mapping: %s)\n", "connections mapped",
 		       jstr(eng, "connections_mapped"), jstr(eng, "connections_refused"));
-		printf("  handshakes ok           %s\n", jstr(eng, "handshakes_ok"));
-		printf("  handshakes failed       %s\n", jstr(eng, "handshakes_failed"));
+		printf("  %-26s %s\n", "handshakes ok", jstr(eng, "handshakes_ok"));
+		printf("  %-26s %s\n", "handshakes failed", jstr(eng, "handshakes_failed"));
 		print_rc_counts(eng, "handshakes_failed_by_rc", "failed before secure, by RC");
-		printf("  failed after secure     %s\n", jstr(eng, "secure_failed"));
+		printf("  %-26s %s\n", "failed after secure", jstr(eng, "secure_failed"));
 		print_rc_counts(eng, "secure_failed_by_rc", "failed after secure, by RC");
-		printf("  FTP sessions            %s (AUTH TLS %s, refused before AUTH "
-		       "%s, protocol closed %s)\n", jstr(eng, "ftp_sessions"),
+		printf("  %-26s %s (AUTH TLS %s, refused before AUTH %s, "
+		       "protocol closed %s)\n", "FTP sessions", jstr(eng, "ftp_sessions"),
 		       jstr(eng, "ftp_auth_tls"), jstr(eng, "ftp_refused_before_auth"),
 		       jstr(eng, "ftp_protocol_closed"));
 	}

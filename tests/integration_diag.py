@@ -349,15 +349,17 @@ def test_keyring_owner_misspelled(env):
 
 def test_cert_not_connected(env):
     """Seed failure 2: the server certificate is not connected to the ring.
-    Server side: RC 428 (no certificate with its private key) at Environment
-    Init, naming the ring and what to add; the
+    Server side: RC 6 (as z/OS in the seed: the default certificate is not
+    found) at Environment Init, naming the ring, its CA-only labels and what
+    to add; the
     client sees its handshake fail (reset).  Connect the certificate, bump
     EnvironmentUserInstance, reload: it works."""
     off = env.log_offset()
     res = tls_fails(env, P_NOCERT, "no certificate in the ring")
-    line = error_line(env, off, 428, "Environment Init", "DiagNoCert")
-    check("KEYRING: NOCERT/Server_RING" in line and "no certificate with a private key"
-          in line and "fix: add LABEL.pem and LABEL.key" in line, "RC 428 line: %s" % line)
+    line = error_line(env, off, 6, "Environment Init", "DiagNoCert")
+    check("KEYRING: NOCERT/Server_RING" in line and "no personal certificate" in line
+          and "only CA certificates" in line and "fix: connect the certificate" in line,
+          "RC 6 line: %s" % line)
     info("client side of a missing server certificate: %s (end %s)"
          % (res.get("error"), res.get("end")))
     check(res.get("end") in ("reset", "eof") or "reset" in str(res.get("error")).lower()

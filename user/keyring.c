@@ -977,12 +977,24 @@ static const struct kr_entry *pick_personal(const struct keyring *kr,
 					kr->path, np, list);
 			return NULL;
 		}
+		/*
+		 * Only CA certificates: the server certificate is not
+		 * connected to the ring.  z/OS reports that as RC 6 (the
+		 * default label is not found; the seed's second worked
+		 * failure); an empty ring has no certificate at all (7).
+		 */
+		if (!e && kr->n) {
+			ring_list(kr, 0, list, sizeof(list));
+			*err = res_fail(res, -ENOENT, ATTLS_RC_LABEL_NOT_FOUND,
+					"connect the certificate: add LABEL.pem and LABEL.key (or LABEL.p12) to the key ring",
+					"no personal certificate in %s, only CA certificates (%s)",
+					kr->path, list);
+			return NULL;
+		}
 		if (!e) {
-			*err = res_fail(res, -ENOENT, kr->n ?
-					ATTLS_RC_NO_PRIVATE_KEY : ATTLS_RC_NO_CERTIFICATE,
+			*err = res_fail(res, -ENOENT, ATTLS_RC_NO_CERTIFICATE,
 					"add LABEL.pem and LABEL.key (or LABEL.p12) to the key ring",
-					"no certificate with a private key in %s",
-					kr->path);
+					"no certificate in %s", kr->path);
 			return NULL;
 		}
 		snprintf(res->label, sizeof(res->label), "%s", e->label);

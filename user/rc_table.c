@@ -25,7 +25,7 @@ static const struct attls_rc_info rc_table[] = {
 	  "Check the daemon's memory limits (cgroup memory.max, ulimit -v) and the number of open connections." },
 	{ ATTLS_RC_LABEL_NOT_FOUND, "LABEL_NOT_FOUND",
 	  "key label not found",
-	  "CertificateLabel or ServerCertificateLabel names a label that is not in the key ring.",
+	  "CertificateLabel or ServerCertificateLabel names a label that is not in the key ring, or no label is named and the ring holds only CA certificates (the server certificate is not connected to the ring).",
 	  "Add LABEL.pem (+ LABEL.key or LABEL.p12) to the ring directory, or correct the label in the policy; then attlsctl reload with a bumped EnvironmentUserInstance." },
 	{ ATTLS_RC_NO_CERTIFICATE, "NO_CERTIFICATE",
 	  "no certificate available",
