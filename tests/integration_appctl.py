@@ -22,6 +22,9 @@ root and temp dir, removed at exit) with a policy of its own:
                On, HostReferenceIdDNS attls-test-server)
     P_OUTBAD   the same, rule AppCtlOutBad: HostReferenceIdDNS
                wrong.example.org (the handshake fails)
+    P_NOTEN    starttls_srv, rule NotEnabled (Inbound, TTLSEnabled Off)
+    P_OUTNOTEN starttls_pysrv.py, rule OutNotEnabled (Outbound, TTLSEnabled
+               Off)
 
 Output and exit status as tests/integration.py (77: suite skipped).
 """
@@ -40,7 +43,7 @@ from integration import (ADDR, CLIENT_ADDR, PY, TestFailure, Skip,  # noqa: E402
                          check, run)
 
 (P_APP, P_APPNB, P_APPDLY, P_APPCA, P_APPOFF, P_NORULE, P_OUTCTL,
- P_OUTBAD) = range(9480, 9488)
+ P_OUTBAD, P_NOTEN, P_OUTNOTEN) = range(9480, 9490)
 HS_TIMEOUT = 3
 
 POLICY = """\
@@ -80,9 +83,25 @@ TTLSRule AppCtlOutBad
   TTLSGroupActionRef grpOn
   TTLSEnvironmentActionRef envCtlCliBad
 }}
+TTLSRule NotEnabled
+{{
+  LocalPortRange {p_noten}
+  Direction Inbound
+  TTLSGroupActionRef grpOff
+}}
+TTLSRule OutNotEnabled
+{{
+  RemotePortRange {p_outnoten}
+  Direction Outbound
+  TTLSGroupActionRef grpOff
+}}
 TTLSGroupAction grpOn
 {{
   TTLSEnabled On
+}}
+TTLSGroupAction grpOff
+{{
+  TTLSEnabled Off
 }}
 TTLSEnvironmentAction envCtl
 {{
@@ -144,16 +163,18 @@ class AppEnv(it.Env):
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,
                                   p_off=P_APPOFF, p_outctl=P_OUTCTL,
-                                  p_outbad=P_OUTBAD,
+                                  p_outbad=P_OUTBAD, p_noten=P_NOTEN,
+                                  p_outnoten=P_OUTNOTEN,
                                   hs=HS_TIMEOUT))
         self.appctl_sock = "/run/attls/%s.appctl.sock" % self.name
         self.start_attlsd()
         self.srv_bin = os.path.join(self.build, "tests", "starttls_srv")
         for port, extra in ((P_APP, []), (P_APPNB, ["-n"]), (P_APPDLY, ["-d", "700"]),
-                            (P_APPCA, []), (P_APPOFF, []), (P_NORULE, [])):
+                            (P_APPCA, []), (P_APPOFF, []), (P_NORULE, []),
+                            (P_NOTEN, [])):
             self.start_app(port, extra)
         self.pysrv_log = self.path("pysrv.ndjson")
-        for port in (P_OUTCTL, P_OUTBAD):
+        for port in (P_OUTCTL, P_OUTBAD, P_OUTNOTEN):
             self.start_pysrv(port)
 
     def start_pysrv(self, port):
@@ -519,7 +540,11 @@ out["err"] = struct.unpack_from("=IHHi", rep)[3]
 
 
 def _app_out(env, steps, nonblock=False):
-    rc, out, err = env.app_client(steps, nonblock=nonblock)
+    return _app_out_port(env, steps, P_OUTCTL, nonblock)
+
+
+def _app_out_port(env, steps, port, nonblock=False):
+    rc, out, err = env.app_client(steps, nonblock=nonblock, port=port)
     check(rc == 0, "starttls_srv -c %s: exit %d, output %r, stderr %s"
           % (" ".join(steps), rc, out, err[-800:]))
     check(len(out) == len(steps) + 1, "one line per step expected: %r" % out)
@@ -596,6 +621,78 @@ def test_out_handshake_fails(env):
           "the server's view: %r" % rec)
 
 
+def _addr(line):
+    """ADDR local=A:P peer=A:P -> ((A, P), (A, P))"""
+    check(line.startswith("ADDR "), "not an ADDR reply: %r" % line)
+    f = dict(kv.split("=", 1) for kv in line.split()[1:])
+    return tuple((v.rsplit(":", 1)[0], int(v.rsplit(":", 1)[1]))
+                 for v in (f["local"], f["peer"]))
+
+
+def test_policy_not_enabled_inbound(env):
+    """A server socket whose rule has TTLSEnabled Off is not steered (the
+    connection is cleartext end to end) and QUERY says policy 3 with the
+    rule's name; control requests are EACCES; its addresses are the real
+    ones (attls's getsockname/getpeername hooks leave it alone), so attlsd
+    classified what the BPF side classified."""
+    res = env.starttls(P_NOTEN, ["QUERY", "ADDR", "INITAGAIN", "clear", "QUIT"])
+    ok(res, "TTLSEnabled Off session")
+    rep = res["replies"]
+    q = query_fields(rep[1])
+    check(q["policy"] == "3" and q["conn"] == "1" and q["rule"] == "NotEnabled"
+          and q["proto"] == "0x0000", "query: %r" % rep[1])
+    local, peer = _addr(rep[2])
+    check(local == (ADDR, P_NOTEN) and peer == tuple(res["local"]),
+          "the server's addresses %r, the client's %r" % (rep[2], res["local"]))
+    check(rep[3].startswith("ERR EACCES"), "INIT: %r" % rep[3])
+    check(rep[4] == "ECHO clear", "cleartext echo: %r" % rep[4])
+
+
+def test_policy_not_enabled_outbound(env):
+    """A connect() whose rule (Outbound) has TTLSEnabled Off: policy 3 and
+    the rule's name; with no outbound rule (P_NORULE has none in either
+    direction): 2.  The application's getsockname() is the server's view
+    of its peer, getpeername() the real server."""
+    out = _app_out_port(env, ["+QUERY", "+ADDR", "line"], P_OUTNOTEN)
+    q = query_fields(out[1])
+    check(q["policy"] == "3" and q["conn"] == "1" and q["rule"] == "OutNotEnabled",
+          "query: %r" % out[1])
+    local, peer = _addr(out[2])
+    check(peer == (ADDR, P_OUTNOTEN), "getpeername: %r" % out[2])
+    check(out[3] == "ECHO line", "cleartext echo: %r" % out[3])
+    rec = [r for r in env.pysrv_records() if r["lines"][:1] == ["line"]
+           and tuple(r["peer"]) == local]
+    check(len(rec) == 1 and not rec[0]["sessions"],
+          "no server record for the application's %r: %r" % (local, env.pysrv_records()))
+    out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+    q = query_fields(out[1])
+    check(q["policy"] == "2" and q["rule"] == "-", "no outbound rule: %r" % out[1])
+
+
+def test_policy_status_follows_reload(env):
+    """attlsd classifies against the installed rules: after a reload that
+    adds a TTLSEnabled Off rule for outbound connections to P_NORULE, a
+    new socket there reads 3 with that rule; back to 2 after the old
+    policy is reloaded."""
+    with open(env.policy) as f:
+        orig = f.read()
+    extra = ("TTLSRule LateOff\n{\n  RemotePortRange %d\n  Direction Outbound\n"
+             "  TTLSGroupActionRef grpOff\n}\n" % P_NORULE)
+    try:
+        with open(env.policy, "w") as f:
+            f.write(orig + extra)
+        env.attlsctl("reload")
+        out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+        q = query_fields(out[1])
+        check(q["policy"] == "3" and q["rule"] == "LateOff", "after reload: %r" % out[1])
+    finally:
+        with open(env.policy, "w") as f:
+            f.write(orig)
+        env.attlsctl("reload")
+    out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+    check(query_fields(out[1])["policy"] == "2", "after the second reload: %r" % out[1])
+
+
 def test_out_tls_on_wire(env):
     """tcpdump between attls and the server: the greeting, the cleartext
     line and STARTTLS/OK are in clear, the client's next bytes are a TLS
@@ -645,6 +742,9 @@ TESTS = [
     test_out_starttls_client_role,
     test_out_nonblocking_restart,
     test_out_handshake_fails,
+    test_policy_not_enabled_inbound,
+    test_policy_not_enabled_outbound,
+    test_policy_status_follows_reload,
     test_out_tls_on_wire,
 ]
 

@@ -18,6 +18,7 @@
  *                        name=N group=G keyshare=0xK rule=R"
  *   CERT                "CERT len=N subject=..." or "CERT none"
  *                       (first with a 16-byte buffer: must be ENOBUFS)
+ *   ADDR                "ADDR local=A:P peer=A:P" (getsockname/getpeername)
  *   RESETCIPHER / RESETSESSION / INITAGAIN   "OK" or "ERR errno-name rc=N"
  *   FAKESTART           "OK" but no INIT (a broken application)
  *   QUIT                closes; anything else: "ECHO <line>"
@@ -34,6 +35,7 @@
  *               prints "OK <connection status>"
  *   +QUERY      prints the QUERY line (as the server's QUERY reply)
  *   +CERT       prints the CERT line (the server's certificate)
+ *   +ADDR       prints the ADDR line of its own socket
  *   QUIT        send "QUIT", expect the server to close; prints "EOF"
  * Exit status 0 when every step ran, 1 otherwise (the reason on stderr).
  */
@@ -233,6 +235,39 @@ static void cmd_query(int fd, int out)
 	    ioc.rule[0] ? ioc.rule : "-");
 }
 
+/* "A:P" of an AF_INET/AF_INET6 address into buf. */
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
+			    size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ss->ss_family == AF_INET6 ?
+		 ntohs(s6->sin6_port) : ntohs(s4->sin_port));
+	return buf;
+}
+
+/* The socket's own view of its ends (as attls's hooks leave them). */
+static void cmd_addr(int fd, int out)
+{
+	struct sockaddr_storage l = { 0 }, p = { 0 };
+	socklen_t ll = sizeof(l), pl = sizeof(p);
+	char lb[64], pb[64];
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&p, &pl)) {
+		say(out, "ERR %s", strerror(errno));
+		return;
+	}
+	say(out, "ADDR local=%s peer=%s", addr_str(&l, lb, sizeof(lb)),
+	    addr_str(&p, pb, sizeof(pb)));
+}
+
 static int init_delay_ms;
 
 static void serve(int fd, int nonblock)
@@ -260,6 +295,8 @@ static void serve(int fd, int nonblock)
 			cmd_query(fd, fd);
 		} else if (!strcmp(line, "CERT")) {
 			cmd_cert(fd, fd);
+		} else if (!strcmp(line, "ADDR")) {
+			cmd_addr(fd, fd);
 		} else if (!strcmp(line, "RESETCIPHER") ||
 			   !strcmp(line, "RESETSESSION") ||
 			   !strcmp(line, "INITAGAIN")) {
@@ -297,6 +334,10 @@ static int client_step(struct line_in *in, const char *st, int nonblock)
 	}
 	if (!strcmp(st, "+CERT")) {
 		cmd_cert(fd, STDOUT_FILENO);
+		return 0;
+	}
+	if (!strcmp(st, "+ADDR")) {
+		cmd_addr(fd, STDOUT_FILENO);
 		return 0;
 	}
 	if (start || !strcmp(st, "+STOPTLS"))
