@@ -39,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
+import integration_zert as iz                              # noqa: E402
 from integration import (ADDR, CLIENT_ADDR, PY, TestFailure, Skip,  # noqa: E402
                          check, run)
 
@@ -157,6 +158,12 @@ TTLSEnvironmentAction envOff
 class AppEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
+    def ns(self, cmd):
+        cmd = list(cmd)
+        if cmd and cmd[0] == self.attlsd_bin:
+            cmd += ["--zert-interval", "2"]     # summaries every 2 s
+        return super().ns(cmd)
+
     def setup(self):
         self.setup_base()
         self.policy = self.path("appctl.policy")
@@ -196,12 +203,22 @@ class AppEnv(it.Env):
         cp = run(self.in_cgroup(cmd), timeout=timeout)
         return cp.returncode, cp.stdout.splitlines(), cp.stderr
 
-    def pysrv_records(self):
-        try:
-            with open(self.pysrv_log) as f:
-                return [json.loads(line) for line in f if line.strip()]
-        except FileNotFoundError:
-            return []
+    def pysrv_records(self, pred=None, timeout=10):
+        """starttls_pysrv.py's connection records; with pred, wait (up to
+        timeout) until one satisfies it and return those that do."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(self.pysrv_log) as f:
+                    recs = [json.loads(line) for line in f if line.endswith("\n")]
+            except FileNotFoundError:
+                recs = []
+            if pred is None:
+                return recs
+            got = [r for r in recs if pred(r)]
+            if got or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
 
     def start_app(self, port, extra):
         ready = self.path("ready.%d" % port)
@@ -583,7 +600,7 @@ def test_out_starttls_client_role(env):
     check(q3["conn"] == "1" and q3["proto"] == "0x0000", "query after stop: %r" % out[8])
     check(out[9] == "ECHO clear two", "cleartext echo after stop: %r" % out[9])
     check(out[10] == "EOF", "QUIT: %r" % out[10])
-    rec = [r for r in env.pysrv_records() if "clear one" in r["lines"]]
+    rec = env.pysrv_records(lambda r: "clear one" in r["lines"])
     check(len(rec) == 1 and rec[0]["end"] == "quit" and
           rec[0]["sessions"] == [{"version": "TLSv1.3", "cipher": q2["name"]}],
           "the server's view: %r (application %r)" % (rec, out[4]))
@@ -598,7 +615,7 @@ def test_out_nonblocking_restart(env):
           and out[4] == "ECHO b" and out[5] == "OK secure" and out[6] == "ECHO c",
           "non-blocking restart: %r" % out)
     check(query_fields(out[7])["conn"] == "3", "second session: %r" % out[7])
-    rec = [r for r in env.pysrv_records() if r["lines"][:2] == ["STARTTLS", "a"]]
+    rec = env.pysrv_records(lambda r: r["lines"][:2] == ["STARTTLS", "a"])
     check(len(rec) == 1 and len(rec[0]["sessions"]) == 2 and rec[0]["end"] == "quit",
           "the server's view: %r" % rec)
 
@@ -615,7 +632,7 @@ def test_out_handshake_fails(env):
     check("init failed: Connection reset by peer (rc 5119)" in err,
           "the application did not see ECONNRESET with RC 5119: %s" % err[-600:])
     env.wait_log(off, r"RC: 5119\b")
-    rec = [r for r in env.pysrv_records() if "before" in r["lines"]]
+    rec = env.pysrv_records(lambda r: "before" in r["lines"])
     check(len(rec) == 1 and rec[0]["lines"] == ["before", "STARTTLS"] and
           not rec[0]["sessions"] and rec[0]["end"].startswith("error:"),
           "the server's view: %r" % rec)
@@ -660,8 +677,8 @@ def test_policy_not_enabled_outbound(env):
     local, peer = _addr(out[2])
     check(peer == (ADDR, P_OUTNOTEN), "getpeername: %r" % out[2])
     check(out[3] == "ECHO line", "cleartext echo: %r" % out[3])
-    rec = [r for r in env.pysrv_records() if r["lines"][:1] == ["line"]
-           and tuple(r["peer"]) == local]
+    rec = env.pysrv_records(lambda r: r["lines"][:1] == ["line"] and
+                            tuple(r["peer"]) == local)
     check(len(rec) == 1 and not rec[0]["sessions"],
           "no server record for the application's %r: %r" % (local, env.pysrv_records()))
     out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
@@ -691,6 +708,83 @@ def test_policy_status_follows_reload(env):
         env.attlsctl("reload")
     out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
     check(query_fields(out[1])["policy"] == "2", "after the second reload: %r" % out[1])
+
+
+def _zert_conn(env, conn_id, timeout=15):
+    """The zERT detail records of engine connection conn_id, once its term
+    record is there, each checked against docs/zert.schema.json."""
+    deadline = time.monotonic() + timeout
+    while True:
+        recs = [r for r in env.zert_records()
+                if r.get("record") == "zert-detail" and r.get("conn_id") == conn_id]
+        if any(r["event"] in ("term", "short-term") for r in recs):
+            break
+        check(time.monotonic() < deadline, "no zERT term record for %s: %r"
+              % (conn_id, [r["event"] for r in recs]))
+        time.sleep(0.1)
+    for r in recs:
+        iz.validate(r)
+    return recs
+
+
+def _zert_sessions(recs, want_role, want_rule):
+    """Records of a connection with two TLS sessions and a stop between
+    (init, change to cleartext, change to the second session, term)."""
+    check([r["event"] for r in recs] == ["init", "change", "change", "term"],
+          "events %r (records %s)" % ([r["event"] for r in recs], json.dumps(recs)[:2000]))
+    init, stop, again, term = recs
+    for r, prot, n, seq in ((init, "attls", 1, 1), (stop, "none", 0, 1),
+                            (again, "attls", 1, 2), (term, "attls", 1, 2)):
+        check(r["protection"] == prot and len(r["security_sessions"]) == n and
+              r["cleartext"] == (prot == "none") and r["tls_sessions"] == seq and
+              r["rule"] == want_rule,
+              "%s record: protection %r, %d session(s), tls_sessions %r, rule %r"
+              % (r["event"], r["protection"], len(r["security_sessions"]),
+                 r.get("tls_sessions"), r["rule"]))
+    for r in (init, again):
+        s = r["security_sessions"][0]
+        check(s["protocol"] == "tls" and s["version"] == "1.3" and s["established"],
+              "%s session: %s" % (r["event"], json.dumps(s)[:600]))
+    check(init["security_sessions"][0]["role"] == want_role,
+          "role %r, expected %r" % (init["security_sessions"][0]["role"], want_role))
+    return init, stop, again, term
+
+
+def test_zert_second_session(env):
+    """A stop and a second init on one connection: one init record, a
+    change to cleartext (no session), a change with the second session
+    (tls_sessions 2), a term; in the summaries every session of the
+    server's shape has ended (active 0 once the connections are gone)."""
+    res = env.starttls(P_APP, ["QUERY", "+STARTTLS", "a", "+STOPTLS", "b",
+                               "+STARTTLS", "c", "QUIT"])
+    ok(res, "two sessions")
+    conn_id = query_fields(res["replies"][1])["id"]
+    recs = _zert_conn(env, conn_id)
+    _zert_sessions(recs, "server", "AppCtl")
+    t_term = recs[-1]["time"]
+    deadline = time.monotonic() + 15
+    while True:
+        sums = [r for r in env.zert_records() if r.get("record") == "zert-summary"
+                and r.get("server", {}).get("port") == P_APP and r["time"] > t_term
+                and r.get("protection") == "attls"]
+        if sums:
+            break
+        check(time.monotonic() < deadline, "no summary for port %d after %s" % (P_APP, t_term))
+        time.sleep(0.2)
+    for r in sums:
+        iz.validate(r)
+        check(r["connections"]["end"]["active"] == 0,
+              "a session of port %d is still counted active: %s" % (P_APP, json.dumps(r)[:1200]))
+
+
+def test_zert_second_session_client(env):
+    """The same for the client role (outbound, starttls_srv -c)."""
+    out = _app_out(env, ["+QUERY", "+STARTTLS", "a", "+STOPTLS", "b", "+STARTTLS", "c",
+                         "QUIT"])
+    conn_id = query_fields(out[1])["id"]
+    init, _, again, _ = _zert_sessions(_zert_conn(env, conn_id), "client", "AppCtlOut")
+    check(init["direction"] == "outbound" and init["remote"]["port"] == P_OUTCTL,
+          "outbound record: %s" % json.dumps(init)[:600])
 
 
 def test_out_tls_on_wire(env):
@@ -745,6 +839,8 @@ TESTS = [
     test_policy_not_enabled_inbound,
     test_policy_not_enabled_outbound,
     test_policy_status_follows_reload,
+    test_zert_second_session,
+    test_zert_second_session_client,
     test_out_tls_on_wire,
 ]
 

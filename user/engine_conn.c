@@ -116,6 +116,7 @@ struct conn {
 	uint64_t bytes_in;		/* cleartext from the partner */
 	uint64_t bytes_out;		/* cleartext to the partner */
 	struct zert_tls *tls;		/* with zERT, after the handshake */
+	unsigned tls_sessions;		/* handshakes completed (zERT) */
 	struct rule_slot *slot;		/* MaxConnections counter, or NULL */
 	uint64_t idle_ns;		/* IdleTimeout of the rule; 0 = none */
 	uint64_t active_ns;		/* monotonic: last byte moved (with idle_ns) */
@@ -264,6 +265,8 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 		z->tls = *c->tls;
 	z->bytes_in = c->bytes_in;
 	z->bytes_out = c->bytes_out;
+	z->tls_sessions = c->tls_sessions;
+	z->tls_active = c->tls_sessions && c->hs_done && !c->clear;
 	z->appl_ctl = c->appctl;
 	if (c->appctl)
 		z->ctl_state = c->clear && !c->starting ? 1 :
@@ -570,6 +573,7 @@ static void conn_established(struct conn *c)
 	struct zert_tls info, *tls = &info;
 	struct zert_conn *z;
 
+	c->tls_sessions++;
 	if (!e->zert && !conn_trace_info(c))
 		return;
 	if (e->zert) {
@@ -1374,6 +1378,22 @@ static int conn_tls_begin(struct conn *c)
 	return 1;
 }
 
+/* zERT: the TLS session of c ended by a stop (c->tls still describes it). */
+static void conn_zert_stopped(const struct conn *c)
+{
+	struct engine *e = c->t->e;
+	struct zert_conn *z;
+
+	if (!e->zert)
+		return;
+	z = malloc(sizeof(*z));
+	if (!z)
+		return;
+	conn_zert_fill(c, z);
+	zert_engine_stop(e->zert, z);
+	free(z);
+}
+
 /* Stop complete (both close_notify exchanged): a fresh SSL for a later
  * start, cleartext relay from here on. */
 static void conn_to_clear(struct conn *c)
@@ -1404,6 +1424,7 @@ static void conn_to_clear(struct conn *c)
 	c->fail_rc = 0;
 	conn_timed_del(c);
 	log_debug("%s: application control: TLS stopped, cleartext", c->desc);
+	conn_zert_stopped(c);
 	conn_tls_notify(c, ATTLS_RC_OK);
 }
 

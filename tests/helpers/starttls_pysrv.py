@@ -12,7 +12,7 @@ Protocol (one line each way, one thread per connection):
     STARTTLS     "OK", then the TLS server handshake on the same socket
     STOPTLS      (in TLS) "OK", then close_notify both ways (unwrap):
                  cleartext again
-    QUIT         closes
+    QUIT         closes (in TLS: close_notify first)
     anything     "ECHO <line>"
 A client that sends bytes behind STARTTLS/STOPTLS before the switch
 breaks the protocol: the connection ends with an error.  One JSON line
@@ -35,7 +35,7 @@ PR_SET_PDEATHSIG = 1
 def serve(conn, ctx, log, lock):
     rec = {"peer": list(conn.getpeername()[:2]), "sessions": [], "lines": [],
            "end": "eof"}
-    cur, buf = conn, b""
+    cur, buf, tls = conn, b"", False
     try:
         cur.sendall(b"220 ready\n")
         while True:
@@ -49,12 +49,21 @@ def serve(conn, ctx, log, lock):
             rec["lines"].append(text)
             if text == "QUIT":
                 rec["end"] = "quit"
+                if tls:
+                    # close_notify, then the close (not waiting for the
+                    # client's: SSL_shutdown once, its WANT_READ ignored)
+                    cur.setblocking(False)
+                    try:
+                        cur.unwrap()
+                    except (ssl.SSLWantReadError, OSError):
+                        pass
                 break
             if text in ("STARTTLS", "STOPTLS"):
                 if buf:
                     raise RuntimeError("%d bytes behind %s" % (len(buf), text))
                 cur.sendall(b"OK\n")
-                if text == "STARTTLS":
+                tls = text == "STARTTLS"
+                if tls:
                     cur = ctx.wrap_socket(cur, server_side=True)
                     rec["sessions"].append({"version": cur.version(),
                                             "cipher": cur.cipher()[0]})

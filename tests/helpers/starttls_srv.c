@@ -15,7 +15,7 @@
  *   STARTTLS            "OK", then ATTLS_REQ_INIT_CONNECTION
  *   STOPTLS             "OK", then ATTLS_REQ_STOP_CONNECTION
  *   QUERY               "QUERY policy=P conn=C sec=S proto=0xV cipher=0xC
- *                        name=N group=G keyshare=0xK rule=R"
+ *                        name=N group=G keyshare=0xK rule=R id=CONNID"
  *   CERT                "CERT len=N subject=..." or "CERT none"
  *                       (first with a 16-byte buffer: must be ENOBUFS)
  *   ADDR                "ADDR local=A:P peer=A:P" (getsockname/getpeername)
@@ -227,12 +227,12 @@ static void cmd_query(int fd, int out)
 		return;
 	}
 	say(out, "QUERY policy=%u conn=%u sec=%u proto=0x%04x "
-	    "cipher=0x%04x name=%s group=%s keyshare=0x%04x rule=%s",
+	    "cipher=0x%04x name=%s group=%s keyshare=0x%04x rule=%s id=%016llx",
 	    ioc.stat_policy, ioc.stat_conn, ioc.sec_type,
 	    ioc.protocol, ioc.cipher, ioc.cipher_name[0] ?
 	    ioc.cipher_name : "-", ioc.group_name[0] ?
 	    ioc.group_name : "-", ioc.key_share,
-	    ioc.rule[0] ? ioc.rule : "-");
+	    ioc.rule[0] ? ioc.rule : "-", (unsigned long long)ioc.conn_id);
 }
 
 /* "A:P" of an AF_INET/AF_INET6 address into buf. */
