@@ -274,6 +274,32 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 }
 
 /*
+ * A zERT record of c through `report` (zert_engine_init, _stop or _term);
+ * `end`: the connection has ended with return code rc.  Without memory the
+ * record is lost (the collector has nothing to count it with).
+ */
+static void conn_zert(const struct conn *c,
+		      void (*report)(struct zert *, const struct zert_conn *),
+		      int end, int rc)
+{
+	struct zert *zt = c->t->e->zert;
+	struct zert_conn *z;
+
+	if (!zt)
+		return;
+	z = malloc(sizeof(*z));
+	if (!z)
+		return;
+	conn_zert_fill(c, z);
+	if (end) {
+		z->end_ns = realtime_ns();
+		z->rc = rc;
+	}
+	report(zt, z);
+	free(z);
+}
+
+/*
  * Outbound: delete the application's attls_out entry, but only if it is
  * still ours (same socket cookie): its port may already carry a new
  * connection with an entry of its own.
@@ -338,7 +364,6 @@ void conn_count_refused(struct engine_thread *t, int rc)
 static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 {
 	struct engine *e = c->t->e;
-	struct zert_conn *z;
 
 	if (c->dead)
 		return;
@@ -355,16 +380,7 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	conn_timed_del(c);
 	LIST_REMOVE(c, link);
 	conn_tls_notify(c, rc ? rc : ATTLS_RC_PEER_CLOSED);
-	if (e->zert) {
-		z = malloc(sizeof(*z));
-		if (z) {
-			conn_zert_fill(c, z);
-			z->end_ns = realtime_ns();
-			z->rc = rc;
-			zert_engine_term(e->zert, z);
-			free(z);
-		}
-	}
+	conn_zert(c, zert_engine_term, 1, rc);
 	if (c->hop_registered && bpf_map_delete_elem(e->hop_fd, &c->hop_key))
 		log_warn("%s: deleting its attls_hop entry", c->desc);
 	if (c->out_registered)
@@ -571,7 +587,6 @@ static void conn_established(struct conn *c)
 {
 	struct engine *e = c->t->e;
 	struct zert_tls info, *tls = &info;
-	struct zert_conn *z;
 
 	c->tls_sessions++;
 	if (!e->zert && !conn_trace_info(c))
@@ -590,14 +605,7 @@ static void conn_established(struct conn *c)
 			   "%s: %s %s %s%s", c->desc, tls->protocol, tls->cipher_iana,
 			   tls->group[0] ? tls->group : "-",
 			   tls->resumed ? " resumed" : "");
-	if (!e->zert)
-		return;
-	z = malloc(sizeof(*z));
-	if (!z)
-		return;
-	conn_zert_fill(c, z);
-	zert_engine_init(e->zert, z);
-	free(z);
+	conn_zert(c, zert_engine_init, 0, 0);
 }
 
 /* ---- limits (engine_limits.c) ---------------------------------------- */
@@ -1378,22 +1386,6 @@ static int conn_tls_begin(struct conn *c)
 	return 1;
 }
 
-/* zERT: the TLS session of c ended by a stop (c->tls still describes it). */
-static void conn_zert_stopped(const struct conn *c)
-{
-	struct engine *e = c->t->e;
-	struct zert_conn *z;
-
-	if (!e->zert)
-		return;
-	z = malloc(sizeof(*z));
-	if (!z)
-		return;
-	conn_zert_fill(c, z);
-	zert_engine_stop(e->zert, z);
-	free(z);
-}
-
 /* Stop complete (both close_notify exchanged): a fresh SSL for a later
  * start, cleartext relay from here on. */
 static void conn_to_clear(struct conn *c)
@@ -1424,7 +1416,7 @@ static void conn_to_clear(struct conn *c)
 	c->fail_rc = 0;
 	conn_timed_del(c);
 	log_debug("%s: application control: TLS stopped, cleartext", c->desc);
-	conn_zert_stopped(c);
+	conn_zert(c, zert_engine_stop, 0, 0);	/* c->tls: the session that ended */
 	conn_tls_notify(c, ATTLS_RC_OK);
 }
 

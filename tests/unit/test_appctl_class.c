@@ -99,17 +99,25 @@ static __u32 status(const struct attls_map_image *img, const char *l,
 	return st;
 }
 
+/* The test policy compiled into img; 1, or 0 after reporting why. */
+static int build(struct attls_map_image *img)
+{
+	char *diags;
+	int rc = policy_build_at(policy_text, time(NULL), img, &diags);
+
+	ASSERT_EQ(rc, 0, diags);
+	free(diags);
+	return rc == 0;
+}
+
 static void test_status_inbound(void)
 {
 	struct attls_owner o = owner("srv", 0, ATTLS_RF_INBOUND);
 	struct attls_map_image img;
 	const char *rule;
-	char *diags;
-	int rc;
 
-	rc = policy_build_at(policy_text, time(NULL), &img, &diags);
-	if (!ASSERT_EQ(rc, 0, diags))
-		goto out;
+	if (!build(&img))
+		return;
 	/* the higher priority Off rule shadows the TLS rule */
 	ASSERT_EQ(status(&img, "10.0.0.1", 8150, "10.0.0.2", 40000, ATTLS_AF_INET,
 			 &o, NULL, &rule), ATTLS_POL_NOT_ENABLED, "8150");
@@ -142,8 +150,6 @@ static void test_status_inbound(void)
 	ASSERT_EQ(status(&img, "10.0.0.1", 7100, "198.51.100.7", 40000, ATTLS_AF_INET,
 			 &o, NULL, &rule), ATTLS_POL_NO_POLICY, "other network");
 	attls_map_image_free(&img);
-out:
-	free(diags);
 }
 
 static void test_status_outbound(void)
@@ -152,12 +158,9 @@ static void test_status_outbound(void)
 	struct attls_endpoint bk;
 	struct attls_map_image img;
 	const char *rule;
-	char *diags;
-	int rc;
 
-	rc = policy_build_at(policy_text, time(NULL), &img, &diags);
-	if (!ASSERT_EQ(rc, 0, diags))
-		goto out;
+	if (!build(&img))
+		return;
 	ASSERT_EQ(status(&img, "10.0.0.2", 41000, "10.0.0.1", 8150, ATTLS_AF_INET,
 			 &o, NULL, &rule), ATTLS_POL_NOT_ENABLED, "remote port 8150");
 	ASSERT_STREQ(rule, "OffOut", "8150 rule");
@@ -191,8 +194,6 @@ static void test_status_outbound(void)
 	ASSERT_EQ(status(&img, "::ffff:10.1.1.1", 41000, "::ffff:10.0.0.1", 6000,
 			 ATTLS_AF_INET6, &o, NULL, &rule), ATTLS_POL_NO_POLICY, "::");
 	attls_map_image_free(&img);
-out:
-	free(diags);
 }
 
 static void test_flow_errors(void)
