@@ -321,10 +321,10 @@ soak: all
 .PHONY: soak
 
 # Sanitizers (issue 9): attlsd and attlsctl built with ASan+UBSan into
-# $(ASAN_OUTPUT), and both integration suites run against them.  A
+# $(ASAN_OUTPUT), and every integration suite runs against them.  A
 # sanitizer report anywhere (errors, UBSan, leaks at clean exit) fails.
 # Self-contained: nothing above depends on it; `make check` runs it.
-#   make asan          build $(ASAN_OUTPUT)/attlsd, attlsctl
+#   make asan          build $(ASAN_OUTPUT)/attlsd, attlsctl, libattls
 #   make asan-check    that build, then the integration suites --sanitize
 #                      (ASAN_TESTS='-k NAME ...' narrows them)
 # ---------------------------------------------------------------------------
@@ -376,4 +376,30 @@ fuzz-ctl: $(CTL_FUZZ_BIN) | $(CTL_FUZZ_DIR)/corpus
 		$(CTL_FUZZ_DIR)/corpus tests/fuzz/corpus-ctl
 
 .PHONY: fuzz-ctl
+# ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+# The FTP helper (ApplicationProtocol FTP; user/ftp.c, docs/ftp.md).
+#   make fuzz-ftp [FTP_FUZZ_SECONDS=60]   libFuzzer with ASan+UBSan on the
+#                     seed corpus tests/fuzz/corpus-ftp; fuzz-check runs it
+#                     for FTP_FUZZ_CHECK_SECONDS (10 s)
+# ---------------------------------------------------------------------------
+FTP_FUZZ_SECONDS       ?= 60
+FTP_FUZZ_CHECK_SECONDS ?= 10
+FTP_FUZZ_DIR := $(OUTPUT)/fuzz-ftp
+FTP_FUZZ_BIN := $(FTP_FUZZ_DIR)/fuzz_ftp
+
+$(FTP_FUZZ_DIR) $(FTP_FUZZ_DIR)/corpus:
+	$(Q)mkdir -p $@
+
+$(FTP_FUZZ_BIN): tests/fuzz/fuzz_ftp.c user/ftp.c user/ftp.h Makefile | $(FTP_FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(OBS_FUZZ_CFLAGS) tests/fuzz/fuzz_ftp.c user/ftp.c -o $@
+
+fuzz-ftp: $(FTP_FUZZ_BIN) | $(FTP_FUZZ_DIR)/corpus
+	$(Q)$(FTP_FUZZ_BIN) -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(FTP_FUZZ_DIR)/ -max_total_time=$(FTP_FUZZ_SECONDS) \
+		$(FTP_FUZZ_DIR)/corpus tests/fuzz/corpus-ftp
+
+.PHONY: fuzz-ftp
 # ---------------------------------------------------------------------------
