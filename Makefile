@@ -140,6 +140,8 @@ $(OUTPUT)/tests/test_keyring: $(OUTPUT)/user/keyring.o $(OUTPUT)/user/tlsinfo.o 
 
 $(OUTPUT)/tests/test_trace: $(OUTPUT)/user/trace.o $(OUTPUT)/user/rc.o
 
+$(OUTPUT)/tests/test_appctl_class: $(OUTPUT)/user/appctl_class.o
+
 unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)
 

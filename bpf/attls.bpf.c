@@ -49,7 +49,7 @@ static __always_inline void attls_owner_from_current(struct attls_owner *o)
 	o->pid = bpf_get_current_pid_tgid() >> 32;
 	o->uid = (__u32)ugid;
 	o->gid = ugid >> 32;
-	o->pad = 0;
+	o->dir = 0;
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
@@ -638,6 +638,9 @@ static __always_inline void attls_emit(struct bpf_sock_ops *skops, __u32 type,
 
 	sk = skops->sk;
 	o = sk ? bpf_sk_storage_get(&attls_owner, sk, NULL, 0) : NULL;
+	if (o && type == ATTLS_EV_ESTABLISHED)
+		o->dir = flags & ATTLS_EVF_ACTIVE ? ATTLS_RF_OUTBOUND :
+						    ATTLS_RF_INBOUND;
 	if (o)
 		ev->owner = *o;
 	else

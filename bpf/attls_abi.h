@@ -113,12 +113,17 @@ _Static_assert(sizeof(struct attls_portmap) == 8192, "attls_portmap ABI");
  * Owner of a socket, recorded in process context (cgroup/sock_create and
  * post_bind) in SK_STORAGE with BPF_F_CLONE, so accepted children inherit
  * their listener's owner.  Job name = comm of the creating process.
+ * `dir` is set on the socket's own storage by sockops when it is
+ * established (accepted: inbound, connect()ed: outbound): attlsd's
+ * application control classifies a socket the engine does not carry in
+ * that direction (user/appctl_class.h).
  */
 struct attls_owner {
 	__u32 pid;			/* tgid of the creator */
 	__u32 uid;
 	__u32 gid;
-	__u32 pad;
+	__u32 dir;			/* ATTLS_RF_INBOUND / _OUTBOUND once
+					 * established, 0 before (listeners) */
 	__u64 cgroup_id;
 	__u8  comm[ATTLS_COMM_LEN];
 };

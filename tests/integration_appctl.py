@@ -16,6 +16,15 @@ root and temp dir, removed at exit) with a policy of its own:
     P_APPOFF   starttls_srv, rule AppOff (ApplicationControlled Off: TLS at
                once, the application may only query)
     P_NORULE   starttls_srv, no rule
+    P_OUTCTL   tests/helpers/starttls_pysrv.py outside the cgroup; the
+               application `starttls_srv -c` in the cgroup connects to it
+               under rule AppCtlOut (Outbound, Client, ApplicationControlled
+               On, HostReferenceIdDNS attls-test-server)
+    P_OUTBAD   the same, rule AppCtlOutBad: HostReferenceIdDNS
+               wrong.example.org (the handshake fails)
+    P_NOTEN    starttls_srv, rule NotEnabled (Inbound, TTLSEnabled Off)
+    P_OUTNOTEN starttls_pysrv.py, rule OutNotEnabled (Outbound, TTLSEnabled
+               Off)
 
 Output and exit status as tests/integration.py (77: suite skipped).
 """
@@ -30,10 +39,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
+import integration_zert as iz                              # noqa: E402
 from integration import (ADDR, CLIENT_ADDR, PY, TestFailure, Skip,  # noqa: E402
                          check, run)
 
-P_APP, P_APPNB, P_APPDLY, P_APPCA, P_APPOFF, P_NORULE = range(9480, 9486)
+(P_APP, P_APPNB, P_APPDLY, P_APPCA, P_APPOFF, P_NORULE, P_OUTCTL,
+ P_OUTBAD, P_NOTEN, P_OUTNOTEN) = range(9480, 9490)
 HS_TIMEOUT = 3
 
 POLICY = """\
@@ -59,9 +70,39 @@ TTLSRule AppOff
   TTLSGroupActionRef grpOn
   TTLSEnvironmentActionRef envOff
 }}
+TTLSRule AppCtlOut
+{{
+  RemotePortRange {p_outctl}
+  Direction Outbound
+  TTLSGroupActionRef grpOn
+  TTLSEnvironmentActionRef envCtlCli
+}}
+TTLSRule AppCtlOutBad
+{{
+  RemotePortRange {p_outbad}
+  Direction Outbound
+  TTLSGroupActionRef grpOn
+  TTLSEnvironmentActionRef envCtlCliBad
+}}
+TTLSRule NotEnabled
+{{
+  LocalPortRange {p_noten}
+  Direction Inbound
+  TTLSGroupActionRef grpOff
+}}
+TTLSRule OutNotEnabled
+{{
+  RemotePortRange {p_outnoten}
+  Direction Outbound
+  TTLSGroupActionRef grpOff
+}}
 TTLSGroupAction grpOn
 {{
   TTLSEnabled On
+}}
+TTLSGroupAction grpOff
+{{
+  TTLSEnabled Off
 }}
 TTLSEnvironmentAction envCtl
 {{
@@ -84,6 +125,28 @@ TTLSEnvironmentAction envCtlCA
     HandshakeTimeout {hs}
   }}
 }}
+TTLSEnvironmentAction envCtlCli
+{{
+  HandshakeRole Client
+  TTLSKeyringParms {{ Keyring test/client }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    ApplicationControlled On
+    HostReferenceIdDNS attls-test-server
+    HandshakeTimeout {hs}
+  }}
+}}
+TTLSEnvironmentAction envCtlCliBad
+{{
+  HandshakeRole Client
+  TTLSKeyringParms {{ Keyring test/client }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    ApplicationControlled On
+    HostReferenceIdDNS wrong.example.org
+    HandshakeTimeout {hs}
+  }}
+}}
 TTLSEnvironmentAction envOff
 {{
   HandshakeRole Server
@@ -95,18 +158,67 @@ TTLSEnvironmentAction envOff
 class AppEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
+    def ns(self, cmd):
+        cmd = list(cmd)
+        if cmd and cmd[0] == self.attlsd_bin:
+            cmd += ["--zert-interval", "2"]     # summaries every 2 s
+        return super().ns(cmd)
+
     def setup(self):
         self.setup_base()
         self.policy = self.path("appctl.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,
-                                  p_off=P_APPOFF, hs=HS_TIMEOUT))
+                                  p_off=P_APPOFF, p_outctl=P_OUTCTL,
+                                  p_outbad=P_OUTBAD, p_noten=P_NOTEN,
+                                  p_outnoten=P_OUTNOTEN,
+                                  hs=HS_TIMEOUT))
         self.appctl_sock = "/run/attls/%s.appctl.sock" % self.name
         self.start_attlsd()
         self.srv_bin = os.path.join(self.build, "tests", "starttls_srv")
         for port, extra in ((P_APP, []), (P_APPNB, ["-n"]), (P_APPDLY, ["-d", "700"]),
-                            (P_APPCA, []), (P_APPOFF, []), (P_NORULE, [])):
+                            (P_APPCA, []), (P_APPOFF, []), (P_NORULE, []),
+                            (P_NOTEN, [])):
             self.start_app(port, extra)
+        self.pysrv_log = self.path("pysrv.ndjson")
+        for port in (P_OUTCTL, P_OUTBAD, P_OUTNOTEN):
+            self.start_pysrv(port)
+
+    def start_pysrv(self, port):
+        """The STARTTLS server of the outbound tests: in the netns, not in
+        the cgroup (attls is its TLS client)."""
+        ready, log = self.path("ready.%d" % port), self.path("pysrv.%d.log" % port)
+        p = self.spawn(self.ns([PY, os.path.join(HERE, "helpers", "starttls_pysrv.py"),
+                                "--port", str(port), "--bind", ADDR,
+                                "--cert", self.srv_pem, "--key", self.srv_key,
+                                "--ready", ready, "--log", self.pysrv_log]), log=log)
+        self.wait_file(ready, "starttls_pysrv.py", proc=p, log=log)
+
+    def app_client(self, steps, nonblock=False, timeout=30, port=P_OUTCTL):
+        """starttls_srv -c in the cgroup (its connect() is steered):
+        (exit status, its output lines, stderr)."""
+        cmd = ["env", "ATTLS_APPCTL_SOCK=" + self.appctl_sock, self.srv_bin, "-c",
+               "-a", ADDR, "-p", str(port), "-b", CLIENT_ADDR]
+        cmd += (["-n"] if nonblock else []) + list(steps)
+        cp = run(self.in_cgroup(cmd), timeout=timeout)
+        return cp.returncode, cp.stdout.splitlines(), cp.stderr
+
+    def pysrv_records(self, pred=None, timeout=10):
+        """starttls_pysrv.py's connection records; with pred, wait (up to
+        timeout) until one satisfies it and return those that do."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(self.pysrv_log) as f:
+                    recs = [json.loads(line) for line in f if line.endswith("\n")]
+            except FileNotFoundError:
+                recs = []
+            if pred is None:
+                return recs
+            got = [r for r in recs if pred(r)]
+            if got or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
 
     def start_app(self, port, extra):
         ready = self.path("ready.%d" % port)
@@ -444,6 +556,269 @@ out["err"] = struct.unpack_from("=IHHi", rep)[3]
     check(o["err"] == E.EINVAL, "request without a socket: errno %r" % o["err"])
 
 
+def _app_out(env, steps, nonblock=False):
+    return _app_out_port(env, steps, P_OUTCTL, nonblock)
+
+
+def _app_out_port(env, steps, port, nonblock=False):
+    rc, out, err = env.app_client(steps, nonblock=nonblock, port=port)
+    check(rc == 0, "starttls_srv -c %s: exit %d, output %r, stderr %s"
+          % (" ".join(steps), rc, out, err[-800:]))
+    check(len(out) == len(steps) + 1, "one line per step expected: %r" % out)
+    if nonblock:
+        # the engine has only sent the ClientHello when it answers
+        check("init: EINPROGRESS" in err, "non-blocking init: %s" % err[-600:])
+    return out
+
+
+def test_out_starttls_client_role(env):
+    """Outbound, HandshakeRole Client, ApplicationControlled On: the
+    application (starttls_srv -c) reads the greeting and echoes in
+    cleartext, asks STARTTLS, then INIT: attls sends the ClientHello and
+    verifies the server (test CA of test/client, HostReferenceIdDNS).
+    QUERY before (policy 5, not secure, sec 1 client) and after (secure,
+    TLS 1.3); GET_PARTNER_CERT is the server's certificate; STOP returns
+    to cleartext (close_notify both ways) and the echo goes on."""
+    out = _app_out(env, ["+QUERY", "clear one", "+STARTTLS", "+QUERY", "+CERT",
+                         "tls one", "+STOPTLS", "+QUERY", "clear two", "QUIT"])
+    check(out[0] == "220 ready", "greeting: %r" % out)
+    q1 = query_fields(out[1])
+    check(q1["policy"] == "5" and q1["conn"] == "1" and q1["sec"] == "1"
+          and q1["proto"] == "0x0000" and q1["rule"] == "AppCtlOut",
+          "query before STARTTLS: %r" % out[1])
+    check(out[2] == "ECHO clear one", "cleartext echo: %r" % out[2])
+    check(out[3] == "OK secure", "STARTTLS/init: %r" % out[3])
+    q2 = query_fields(out[4])
+    check(q2["policy"] == "5" and q2["conn"] == "3" and q2["sec"] == "1"
+          and q2["proto"] == "0x0304" and q2["cipher"] != "0x0000"
+          and q2["keyshare"] != "0x0000", "query after init: %r" % out[4])
+    check(out[5].startswith("CERT len=") and "CN=attls-test-server" in out[5],
+          "partner certificate: %r" % out[5])
+    check(out[6] == "ECHO tls one", "TLS echo: %r" % out[6])
+    check(out[7] == "OK not secure", "STOPTLS/stop: %r" % out[7])
+    q3 = query_fields(out[8])
+    check(q3["conn"] == "1" and q3["proto"] == "0x0000", "query after stop: %r" % out[8])
+    check(out[9] == "ECHO clear two", "cleartext echo after stop: %r" % out[9])
+    check(out[10] == "EOF", "QUIT: %r" % out[10])
+    rec = env.pysrv_records(lambda r: "clear one" in r["lines"])
+    check(len(rec) == 1 and rec[0]["end"] == "quit" and
+          rec[0]["sessions"] == [{"version": "TLSv1.3", "cipher": q2["name"]}],
+          "the server's view: %r (application %r)" % (rec, out[4]))
+
+
+def test_out_nonblocking_restart(env):
+    """Client role with O_NONBLOCK INIT/STOP (EINPROGRESS, then QUERY
+    polls), and a second session on the same connection after a stop."""
+    out = _app_out(env, ["+STARTTLS", "a", "+STOPTLS", "b", "+STARTTLS", "c",
+                         "+QUERY", "QUIT"], nonblock=True)
+    check(out[1] == "OK secure" and out[2] == "ECHO a" and out[3] == "OK not secure"
+          and out[4] == "ECHO b" and out[5] == "OK secure" and out[6] == "ECHO c",
+          "non-blocking restart: %r" % out)
+    check(query_fields(out[7])["conn"] == "3", "second session: %r" % out[7])
+    rec = env.pysrv_records(lambda r: r["lines"][:2] == ["STARTTLS", "a"])
+    check(len(rec) == 1 and len(rec[0]["sessions"]) == 2 and rec[0]["end"] == "quit",
+          "the server's view: %r" % rec)
+
+
+def test_out_handshake_fails(env):
+    """Client role, the server's certificate does not match
+    HostReferenceIdDNS: INIT fails with ECONNRESET and RC 5119, the
+    application's socket is reset, the server got nothing after its OK but
+    the (failed) handshake."""
+    off = env.log_offset()
+    rc, out, err = env.app_client(["before", "+STARTTLS", "never"], port=P_OUTBAD)
+    check(rc != 0 and out == ["220 ready", "ECHO before"],
+          "exit %d, output %r" % (rc, out))
+    check("init failed: Connection reset by peer (rc 5119)" in err,
+          "the application did not see ECONNRESET with RC 5119: %s" % err[-600:])
+    env.wait_log(off, r"RC: 5119\b")
+    rec = env.pysrv_records(lambda r: "before" in r["lines"])
+    check(len(rec) == 1 and rec[0]["lines"] == ["before", "STARTTLS"] and
+          not rec[0]["sessions"] and rec[0]["end"].startswith("error:"),
+          "the server's view: %r" % rec)
+
+
+def _addr(line):
+    """ADDR local=A:P peer=A:P -> ((A, P), (A, P))"""
+    check(line.startswith("ADDR "), "not an ADDR reply: %r" % line)
+    f = dict(kv.split("=", 1) for kv in line.split()[1:])
+    return tuple((v.rsplit(":", 1)[0], int(v.rsplit(":", 1)[1]))
+                 for v in (f["local"], f["peer"]))
+
+
+def test_policy_not_enabled_inbound(env):
+    """A server socket whose rule has TTLSEnabled Off is not steered (the
+    connection is cleartext end to end) and QUERY says policy 3 with the
+    rule's name; control requests are EACCES; its addresses are the real
+    ones (attls's getsockname/getpeername hooks leave it alone), so attlsd
+    classified what the BPF side classified."""
+    res = env.starttls(P_NOTEN, ["QUERY", "ADDR", "INITAGAIN", "clear", "QUIT"])
+    ok(res, "TTLSEnabled Off session")
+    rep = res["replies"]
+    q = query_fields(rep[1])
+    check(q["policy"] == "3" and q["conn"] == "1" and q["rule"] == "NotEnabled"
+          and q["proto"] == "0x0000", "query: %r" % rep[1])
+    local, peer = _addr(rep[2])
+    check(local == (ADDR, P_NOTEN) and peer == tuple(res["local"]),
+          "the server's addresses %r, the client's %r" % (rep[2], res["local"]))
+    check(rep[3].startswith("ERR EACCES"), "INIT: %r" % rep[3])
+    check(rep[4] == "ECHO clear", "cleartext echo: %r" % rep[4])
+
+
+def test_policy_not_enabled_outbound(env):
+    """A connect() whose rule (Outbound) has TTLSEnabled Off: policy 3 and
+    the rule's name; with no outbound rule (P_NORULE has none in either
+    direction): 2.  The application's getsockname() is the server's view
+    of its peer, getpeername() the real server."""
+    out = _app_out_port(env, ["+QUERY", "+ADDR", "line"], P_OUTNOTEN)
+    q = query_fields(out[1])
+    check(q["policy"] == "3" and q["conn"] == "1" and q["rule"] == "OutNotEnabled",
+          "query: %r" % out[1])
+    local, peer = _addr(out[2])
+    check(peer == (ADDR, P_OUTNOTEN), "getpeername: %r" % out[2])
+    check(out[3] == "ECHO line", "cleartext echo: %r" % out[3])
+    rec = env.pysrv_records(lambda r: r["lines"][:1] == ["line"] and
+                            tuple(r["peer"]) == local)
+    check(len(rec) == 1 and not rec[0]["sessions"],
+          "no server record for the application's %r: %r" % (local, env.pysrv_records()))
+    out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+    q = query_fields(out[1])
+    check(q["policy"] == "2" and q["rule"] == "-", "no outbound rule: %r" % out[1])
+
+
+def test_policy_status_follows_reload(env):
+    """attlsd classifies against the installed rules: after a reload that
+    adds a TTLSEnabled Off rule for outbound connections to P_NORULE, a
+    new socket there reads 3 with that rule; back to 2 after the old
+    policy is reloaded."""
+    with open(env.policy) as f:
+        orig = f.read()
+    extra = ("TTLSRule LateOff\n{\n  RemotePortRange %d\n  Direction Outbound\n"
+             "  TTLSGroupActionRef grpOff\n}\n" % P_NORULE)
+    try:
+        with open(env.policy, "w") as f:
+            f.write(orig + extra)
+        env.attlsctl("reload")
+        out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+        q = query_fields(out[1])
+        check(q["policy"] == "3" and q["rule"] == "LateOff", "after reload: %r" % out[1])
+    finally:
+        with open(env.policy, "w") as f:
+            f.write(orig)
+        env.attlsctl("reload")
+    out = _app_out_port(env, ["+QUERY", "QUIT"], P_NORULE)
+    check(query_fields(out[1])["policy"] == "2", "after the second reload: %r" % out[1])
+
+
+def _zert_conn(env, conn_id, timeout=15):
+    """The zERT detail records of engine connection conn_id, once its term
+    record is there, each checked against docs/zert.schema.json."""
+    deadline = time.monotonic() + timeout
+    while True:
+        recs = [r for r in env.zert_records()
+                if r.get("record") == "zert-detail" and r.get("conn_id") == conn_id]
+        if any(r["event"] in ("term", "short-term") for r in recs):
+            break
+        check(time.monotonic() < deadline, "no zERT term record for %s: %r"
+              % (conn_id, [r["event"] for r in recs]))
+        time.sleep(0.1)
+    for r in recs:
+        iz.validate(r)
+    return recs
+
+
+def _zert_sessions(recs, want_role, want_rule):
+    """Records of a connection with two TLS sessions and a stop between
+    (init, change to cleartext, change to the second session, term)."""
+    check([r["event"] for r in recs] == ["init", "change", "change", "term"],
+          "events %r (records %s)" % ([r["event"] for r in recs], json.dumps(recs)[:2000]))
+    init, stop, again, term = recs
+    for r, prot, n, seq in ((init, "attls", 1, 1), (stop, "none", 0, 1),
+                            (again, "attls", 1, 2), (term, "attls", 1, 2)):
+        check(r["protection"] == prot and len(r["security_sessions"]) == n and
+              r["cleartext"] == (prot == "none") and r["tls_sessions"] == seq and
+              r["rule"] == want_rule,
+              "%s record: protection %r, %d session(s), tls_sessions %r, rule %r"
+              % (r["event"], r["protection"], len(r["security_sessions"]),
+                 r.get("tls_sessions"), r["rule"]))
+    for r in (init, again):
+        s = r["security_sessions"][0]
+        check(s["protocol"] == "tls" and s["version"] == "1.3" and s["established"],
+              "%s session: %s" % (r["event"], json.dumps(s)[:600]))
+    check(init["security_sessions"][0]["role"] == want_role,
+          "role %r, expected %r" % (init["security_sessions"][0]["role"], want_role))
+    return init, stop, again, term
+
+
+def test_zert_second_session(env):
+    """A stop and a second init on one connection: one init record, a
+    change to cleartext (no session), a change with the second session
+    (tls_sessions 2), a term; in the summaries every session of the
+    server's shape has ended (active 0 once the connections are gone)."""
+    res = env.starttls(P_APP, ["QUERY", "+STARTTLS", "a", "+STOPTLS", "b",
+                               "+STARTTLS", "c", "QUIT"])
+    ok(res, "two sessions")
+    conn_id = query_fields(res["replies"][1])["id"]
+    recs = _zert_conn(env, conn_id)
+    _zert_sessions(recs, "server", "AppCtl")
+    t_term = recs[-1]["time"]
+    deadline = time.monotonic() + 15
+    while True:
+        sums = [r for r in env.zert_records() if r.get("record") == "zert-summary"
+                and r.get("server", {}).get("port") == P_APP and r["time"] > t_term
+                and r.get("protection") == "attls"]
+        if sums:
+            break
+        check(time.monotonic() < deadline, "no summary for port %d after %s" % (P_APP, t_term))
+        time.sleep(0.2)
+    for r in sums:
+        iz.validate(r)
+        check(r["connections"]["end"]["active"] == 0,
+              "a session of port %d is still counted active: %s" % (P_APP, json.dumps(r)[:1200]))
+
+
+def test_zert_second_session_client(env):
+    """The same for the client role (outbound, starttls_srv -c)."""
+    out = _app_out(env, ["+QUERY", "+STARTTLS", "a", "+STOPTLS", "b", "+STARTTLS", "c",
+                         "QUIT"])
+    conn_id = query_fields(out[1])["id"]
+    init, _, again, _ = _zert_sessions(_zert_conn(env, conn_id), "client", "AppCtlOut")
+    check(init["direction"] == "outbound" and init["remote"]["port"] == P_OUTCTL,
+          "outbound record: %s" % json.dumps(init)[:600])
+
+
+def test_out_tls_on_wire(env):
+    """tcpdump between attls and the server: the greeting, the cleartext
+    line and STARTTLS/OK are in clear, the client's next bytes are a TLS
+    handshake record, and the markers sent after STARTTLS never cross the
+    wire in cleartext (either direction)."""
+    if not shutil.which("tcpdump"):
+        raise Skip("tcpdump not installed")
+    before = "BEFORE-%d" % os.getpid()
+    after = "AFTER-SECRET-%d" % os.getpid()
+    td, pcap = env.capture_start("appctl-out", "tcp port %d" % P_OUTCTL)
+    try:
+        out = _app_out(env, [before, "+STARTTLS", after, after, "QUIT"])
+        time.sleep(0.5)
+    finally:
+        env.capture_stop(td)
+    check(out[3] == "ECHO " + after, "TLS echo: %r" % out)
+    flows = it.pcap_flows(pcap)
+    ups = [k for k in flows if k[2:] == (ADDR, P_OUTCTL) and before.encode() in flows[k]]
+    check(len(ups) == 1, "no single flow to %s:%d with the cleartext line: %r"
+          % (ADDR, P_OUTCTL, list(flows)))
+    up = flows[ups[0]]
+    down = flows.get((ADDR, P_OUTCTL) + ups[0][:2], b"")
+    check(b"220 ready\n" in down and ("ECHO " + before).encode() in down,
+          "the cleartext part is not on the wire in clear")
+    check(b"STARTTLS\n" in up and b"OK\n" in down, "STARTTLS/OK not in clear")
+    check(after.encode() not in up and after.encode() not in down,
+          "the marker sent after STARTTLS crossed the wire in cleartext")
+    tail_up = up[up.index(b"STARTTLS\n") + 9:]
+    check(tail_up[:3] in (b"\x16\x03\x01", b"\x16\x03\x03") and len(tail_up) > 200,
+          "the client's bytes after STARTTLS are not a TLS handshake: %r" % tail_up[:8])
+
+
 TESTS = [
     test_starttls_echo_and_query,
     test_cleartext_then_tls_on_wire,
@@ -458,6 +833,15 @@ TESTS = [
     test_cannot_control_others,
     test_attlsctl_shows_appl_control,
     test_silent_client_dropped,
+    test_out_starttls_client_role,
+    test_out_nonblocking_restart,
+    test_out_handshake_fails,
+    test_policy_not_enabled_inbound,
+    test_policy_not_enabled_outbound,
+    test_policy_status_follows_reload,
+    test_zert_second_session,
+    test_zert_second_session_client,
+    test_out_tls_on_wire,
 ]
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@
  * outbound one is known by its socket cookie (SO_COOKIE), which the engine
  * recorded from attls_out.  The fd came from the kernel through
  * SCM_RIGHTS, so only a process holding the socket can ask about it.
+ * A socket with neither mark (no attls_appsk, no attls_orig) was never
+ * steered: it is answered here, classified like the BPF side did
+ * (appctl_class.h) against a copy of the installed rules.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +36,9 @@
 #include <bpf/bpf.h>
 
 #include "../bpf/attls_abi.h"
+#include "../policy/policy.h"
 #include "appctl.h"
+#include "appctl_class.h"
 #include "engine.h"
 #include "lib/attls.h"
 #include "log.h"
@@ -57,7 +62,14 @@
 struct appctl {
 	char path[108];
 	struct engine *e;
-	int appsk_fd;
+	struct appctl_maps maps;
+	/* The installed rules (appctl_set_policy()) and their rule names by
+	 * rule_id, under pol_lock: the main thread replaces them. */
+	pthread_mutex_t pol_lock;
+	struct attls_rule *rules;
+	size_t nrules;
+	char (*names)[ATTLS_NAME_LEN];
+	size_t nnames;
 	int lfd;
 	int efd;
 	int wakefd;
@@ -70,7 +82,8 @@ struct appctl {
 	int started;
 };
 
-static void reply_err(int fd, int err, uint32_t policy)
+/* Reply err with policy status `policy` (0: none) and rule name `rule`. */
+static void reply_status(int fd, int err, uint32_t policy, const char *rule)
 {
 	struct attls_wire_rep rep;
 
@@ -82,8 +95,53 @@ static void reply_err(int fd, int err, uint32_t policy)
 	rep.stat_policy = policy;
 	if (policy)
 		rep.stat_conn = ATTLS_CONN_NOTSECURE;
+	snprintf(rep.rule, sizeof(rep.rule), "%s", rule ? rule : "");
 	if (send(fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("appctl: reply: %s", strerror(errno));
+}
+
+static void reply_err(int fd, int err, uint32_t policy)
+{
+	reply_status(fd, err, policy, NULL);
+}
+
+/*
+ * The policy status of socket fd, which was never steered to the engine:
+ * ATTLS_POL_NOT_ENABLED (rule name into rule[]) when the first rule
+ * matching it, as the BPF side classified it, has TTLSEnabled Off, else
+ * ATTLS_POL_NO_POLICY: no rule matches, the socket is not of an attached
+ * cgroup (no owner), or was established before attls saw it (no
+ * direction), or a TLS rule matches now but attls does not carry the
+ * connection (it was established before that rule was installed).
+ */
+static uint32_t classify(struct appctl *a, int fd, char *rule, size_t len)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t llen = sizeof(local), plen = sizeof(peer), ilen = sizeof(int);
+	const struct attls_rule *m;
+	struct attls_endpoint bk;
+	struct attls_owner o;
+	struct attls_flow f;
+	uint32_t st;
+	int dom = 0, bound;
+
+	if (bpf_map_lookup_elem(a->maps.owner, &fd, &o) || !o.dir)
+		return ATTLS_POL_NO_POLICY;
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &ilen))
+		return ATTLS_POL_NO_POLICY;
+	bound = !bpf_map_lookup_elem(a->maps.bindkey, &fd, &bk);
+	if (appctl_class_flow((struct sockaddr *)&local, (struct sockaddr *)&peer,
+			      dom == AF_INET ? ATTLS_AF_INET : ATTLS_AF_INET6,
+			      o.dir, bound ? &bk : NULL, &f))
+		return ATTLS_POL_NO_POLICY;
+	pthread_mutex_lock(&a->pol_lock);
+	st = appctl_class_status(a->rules, a->nrules, &f, &o, o.dir, &m);
+	if (st == ATTLS_POL_NOT_ENABLED && m->rule_id < a->nnames)
+		snprintf(rule, len, "%s", a->names[m->rule_id]);
+	pthread_mutex_unlock(&a->pol_lock);
+	return st == ATTLS_POL_NOT_ENABLED ? st : ATTLS_POL_NO_POLICY;
 }
 
 /* Request flags the way SIOCTTLSCTL checks them: 0, EINVAL or EPERM. */
@@ -196,6 +254,7 @@ static void serve_client(struct appctl *a, int cfd)
 			      .msg_control = cm.buf,
 			      .msg_controllen = sizeof(cm.buf) };
 	struct attls_appsk as;
+	struct attls_orig orig;
 	struct cmsghdr *c;
 	socklen_t len;
 	int nfd = 0, fds[4], app = -1, err, i, inq = 0;
@@ -227,6 +286,17 @@ static void serve_client(struct appctl *a, int cfd)
 		reply_err(cfd, err, 0);
 		goto close_fds;
 	}
+	if (!bpf_map_lookup_elem(a->maps.appsk, &app, &as)) {
+		r.conn_id = as.conn_id;
+	} else if (bpf_map_lookup_elem(a->maps.orig, &app, &orig)) {
+		/* Never steered: not the engine's.  Control requests are
+		 * EACCES, as for ApplicationControlled Off. */
+		char rule[ATTLS_NAME_LEN] = "";
+		uint32_t pol = classify(a, app, rule, sizeof(rule));
+
+		reply_status(cfd, wr.req & ATTLS_REQ_CONTROL ? EACCES : 0, pol, rule);
+		goto close_fds;
+	}
 	if ((wr.req & ATTLS_REQ_STOP_CONNECTION) &&
 	    !ioctl(app, SIOCINQ, &inq) && inq > 0) {
 		/* JRTTLSStopReadDataPending: read everything first. */
@@ -235,8 +305,6 @@ static void serve_client(struct appctl *a, int cfd)
 	}
 	if (wr.req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION))
 		wait_outq(app);
-	if (!bpf_map_lookup_elem(a->appsk_fd, &app, &as))
-		r.conn_id = as.conn_id;
 	len = sizeof(r.cookie);
 	if (getsockopt(app, SOL_SOCKET, SO_COOKIE, &r.cookie, &len))
 		r.cookie = 0;
@@ -328,8 +396,8 @@ static void *appctl_thread(void *arg)
 	return NULL;
 }
 
-int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
-		struct appctl **out)
+int appctl_open(const char *path, struct engine *e,
+		const struct appctl_maps *maps, struct appctl **out)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -345,7 +413,8 @@ int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
 	snprintf(a->path, sizeof(a->path), "%s", path);
 	memcpy(sun.sun_path, path, strlen(path));
 	a->e = e;
-	a->appsk_fd = appsk_map_fd;
+	a->maps = *maps;
+	pthread_mutex_init(&a->pol_lock, NULL);
 	for (i = 0; i < APPCTL_MAX_PENDING; i++)
 		a->pending[i].fd = -1;
 	a->efd = a->wakefd = -1;
@@ -387,6 +456,7 @@ close_lfd:
 		close(a->wakefd);
 	close(a->lfd);
 free_a:
+	pthread_mutex_destroy(&a->pol_lock);
 	free(a);
 	return err;
 }
@@ -411,5 +481,43 @@ void appctl_close(struct appctl *a)
 	close(a->wakefd);
 	close(a->lfd);
 	unlink(a->path);
+	free(a->rules);
+	free(a->names);
+	pthread_mutex_destroy(&a->pol_lock);
 	free(a);
+}
+
+int appctl_set_policy(struct appctl *a, const struct attls_map_image *img)
+{
+	char (*names)[ATTLS_NAME_LEN] = NULL, (*old_names)[ATTLS_NAME_LEN];
+	struct attls_rule *rules = NULL, *old_rules;
+	size_t i;
+
+	if (img->nrules) {
+		rules = malloc(img->nrules * sizeof(*rules));
+		if (!rules)
+			return -ENOMEM;
+		memcpy(rules, img->rules, img->nrules * sizeof(*rules));
+	}
+	if (img->nactions) {
+		names = calloc(img->nactions, sizeof(*names));
+		if (!names) {
+			free(rules);
+			return -ENOMEM;
+		}
+		for (i = 0; i < img->nactions; i++)
+			snprintf(names[i], sizeof(names[i]), "%s",
+				 img->actions[i].rule_name);
+	}
+	pthread_mutex_lock(&a->pol_lock);
+	old_rules = a->rules;
+	old_names = a->names;
+	a->rules = rules;
+	a->names = names;
+	a->nrules = img->nrules;
+	a->nnames = img->nactions;
+	pthread_mutex_unlock(&a->pol_lock);
+	free(old_rules);
+	free(old_names);
+	return 0;
 }

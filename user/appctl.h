@@ -16,7 +16,16 @@
 #include <string.h>
 
 struct appctl;
+struct attls_map_image;
 struct engine;
+
+/* The BPF maps it reads, by the application's socket (SK_STORAGE). */
+struct appctl_maps {
+	int appsk;	/* attls_appsk: inbound engine connection id */
+	int orig;	/* attls_orig: steered at connect() (outbound) */
+	int owner;	/* attls_owner: owner and direction */
+	int bindkey;	/* attls_bindkey: bound before connect() */
+};
 
 /* /run/attls/<basename of pin_root>.appctl.sock (libattls's default is
  * that of /sys/fs/bpf/attls). */
@@ -31,11 +40,17 @@ static inline void appctl_socket_path(const char *pin_root, char *buf,
 
 /*
  * Listen on path (a stale socket is replaced) and start serving requests
- * for engine e; appsk_map_fd is the attls_appsk socket storage map.
- * 0 or -errno.
+ * for engine e, identifying sockets with `maps`.  0 or -errno.
  */
-int appctl_open(const char *path, struct engine *e, int appsk_map_fd,
-		struct appctl **out);
+int appctl_open(const char *path, struct engine *e,
+		const struct appctl_maps *maps, struct appctl **out);
+
+/*
+ * The installed policy `img` (copied): sockets never steered to the engine
+ * are classified against its rules (policy status 2 or 3).  Call after
+ * each install.  0 or -ENOMEM (the previous copy stays).
+ */
+int appctl_set_policy(struct appctl *a, const struct attls_map_image *img);
 
 /* Stop the thread, close and unlink.  NULL-safe. */
 void appctl_close(struct appctl *a);

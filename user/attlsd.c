@@ -231,6 +231,9 @@ static int install_and_keep(struct attlsd *d, struct attls_map_image *img,
 	attls_map_image_free(&d->img);
 	d->img = *img;
 	memset(img, 0, sizeof(*img));
+	if (d->appctl && appctl_set_policy(d->appctl, &d->img))
+		log_warnx("application control: out of memory: the previous "
+			  "rules classify sockets attls does not carry");
 	if (p) {
 		policy_free(d->policy);
 		d->policy = p;
@@ -805,6 +808,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 	}
 
 	{
+		struct appctl_maps amaps;
 		char path[PATH_MAX];
 
 		ctl_socket_path(d->pin_root ? d->pin_root : ATTLS_PIN_ROOT,
@@ -815,8 +819,12 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		ctl_set_streams(d->ctl, ctl_streams);
 		appctl_socket_path(d->pin_root ? d->pin_root : ATTLS_PIN_ROOT,
 				   path, sizeof(path));
-		err = appctl_open(path, d->engine, dp_appsk_map_fd(d->dp),
-				  &d->appctl);
+		amaps.appsk = dp_appsk_map_fd(d->dp);
+		amaps.orig = dp_orig_map_fd(d->dp);
+		amaps.owner = dp_owner_map_fd(d->dp);
+		amaps.bindkey = dp_bindkey_map_fd(d->dp);
+		err = appctl_open(path, d->engine, &amaps, &d->appctl);
+		err = err ?: appctl_set_policy(d->appctl, &d->img);
 		if (err)
 			return err;
 		if (d->ctl_group) {

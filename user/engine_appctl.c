@@ -168,8 +168,7 @@ static void job_put(struct appctl_job *job)
 		rep_init(&rep);
 		rep.stat_policy = ATTLS_POL_NO_POLICY;
 		rep.stat_conn = ATTLS_CONN_NOTSECURE;
-		if (job->r.req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION |
-				  ATTLS_REQ_RESET_SESSION | ATTLS_REQ_RESET_CIPHER))
+		if (job->r.req & ATTLS_REQ_CONTROL)
 			rep.err = EACCES;
 		job_reply(job, &rep, NULL, 0);
 	}
@@ -258,8 +257,7 @@ static void job_handle(struct appctl_job *job, struct conn *c)
 	int err = 0;
 
 	conn_view(c, &v);
-	if ((req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION |
-		    ATTLS_REQ_RESET_SESSION | ATTLS_REQ_RESET_CIPHER)) && !v.appctl) {
+	if ((req & ATTLS_REQ_CONTROL) && !v.appctl) {
 		err = EACCES;	/* ApplicationControlled Off */
 		goto reply;
 	}

@@ -116,6 +116,7 @@ struct conn {
 	uint64_t bytes_in;		/* cleartext from the partner */
 	uint64_t bytes_out;		/* cleartext to the partner */
 	struct zert_tls *tls;		/* with zERT, after the handshake */
+	unsigned tls_sessions;		/* handshakes completed (zERT) */
 	struct rule_slot *slot;		/* MaxConnections counter, or NULL */
 	uint64_t idle_ns;		/* IdleTimeout of the rule; 0 = none */
 	uint64_t active_ns;		/* monotonic: last byte moved (with idle_ns) */
@@ -264,10 +265,38 @@ static void conn_zert_fill(const struct conn *c, struct zert_conn *z)
 		z->tls = *c->tls;
 	z->bytes_in = c->bytes_in;
 	z->bytes_out = c->bytes_out;
+	z->tls_sessions = c->tls_sessions;
+	z->tls_active = c->tls_sessions && c->hs_done && !c->clear;
 	z->appl_ctl = c->appctl;
 	if (c->appctl)
 		z->ctl_state = c->clear && !c->starting ? 1 :
 			       c->hs_done && !c->stopping && !c->clear ? 3 : 2;
+}
+
+/*
+ * A zERT record of c through `report` (zert_engine_init, _stop or _term);
+ * `end`: the connection has ended with return code rc.  Without memory the
+ * record is lost (the collector has nothing to count it with).
+ */
+static void conn_zert(const struct conn *c,
+		      void (*report)(struct zert *, const struct zert_conn *),
+		      int end, int rc)
+{
+	struct zert *zt = c->t->e->zert;
+	struct zert_conn *z;
+
+	if (!zt)
+		return;
+	z = malloc(sizeof(*z));
+	if (!z)
+		return;
+	conn_zert_fill(c, z);
+	if (end) {
+		z->end_ns = realtime_ns();
+		z->rc = rc;
+	}
+	report(zt, z);
+	free(z);
 }
 
 /*
@@ -335,7 +364,6 @@ void conn_count_refused(struct engine_thread *t, int rc)
 static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 {
 	struct engine *e = c->t->e;
-	struct zert_conn *z;
 
 	if (c->dead)
 		return;
@@ -352,16 +380,7 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	conn_timed_del(c);
 	LIST_REMOVE(c, link);
 	conn_tls_notify(c, rc ? rc : ATTLS_RC_PEER_CLOSED);
-	if (e->zert) {
-		z = malloc(sizeof(*z));
-		if (z) {
-			conn_zert_fill(c, z);
-			z->end_ns = realtime_ns();
-			z->rc = rc;
-			zert_engine_term(e->zert, z);
-			free(z);
-		}
-	}
+	conn_zert(c, zert_engine_term, 1, rc);
 	if (c->hop_registered && bpf_map_delete_elem(e->hop_fd, &c->hop_key))
 		log_warn("%s: deleting its attls_hop entry", c->desc);
 	if (c->out_registered)
@@ -568,8 +587,8 @@ static void conn_established(struct conn *c)
 {
 	struct engine *e = c->t->e;
 	struct zert_tls info, *tls = &info;
-	struct zert_conn *z;
 
+	c->tls_sessions++;
 	if (!e->zert && !conn_trace_info(c))
 		return;
 	if (e->zert) {
@@ -586,14 +605,7 @@ static void conn_established(struct conn *c)
 			   "%s: %s %s %s%s", c->desc, tls->protocol, tls->cipher_iana,
 			   tls->group[0] ? tls->group : "-",
 			   tls->resumed ? " resumed" : "");
-	if (!e->zert)
-		return;
-	z = malloc(sizeof(*z));
-	if (!z)
-		return;
-	conn_zert_fill(c, z);
-	zert_engine_init(e->zert, z);
-	free(z);
+	conn_zert(c, zert_engine_init, 0, 0);
 }
 
 /* ---- limits (engine_limits.c) ---------------------------------------- */
@@ -1404,6 +1416,7 @@ static void conn_to_clear(struct conn *c)
 	c->fail_rc = 0;
 	conn_timed_del(c);
 	log_debug("%s: application control: TLS stopped, cleartext", c->desc);
+	conn_zert(c, zert_engine_stop, 0, 0);	/* c->tls: the session that ended */
 	conn_tls_notify(c, ATTLS_RC_OK);
 }
 

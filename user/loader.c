@@ -467,6 +467,21 @@ int dp_appsk_map_fd(const struct dp *dp)
 	return bpf_map__fd(dp->skel->maps.attls_appsk);
 }
 
+int dp_owner_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_owner);
+}
+
+int dp_bindkey_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_bindkey);
+}
+
+int dp_orig_map_fd(const struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.attls_orig);
+}
+
 int dp_ringbuf_fd(const struct dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.attls_events);

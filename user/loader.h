@@ -73,6 +73,9 @@ int dp_steer_map_fd(const struct dp *dp);
 int dp_hop_map_fd(const struct dp *dp);
 int dp_secmap_map_fd(const struct dp *dp);	/* attls_secmap (SecondaryMap) */
 int dp_appsk_map_fd(const struct dp *dp);	/* attls_appsk (SK_STORAGE) */
+int dp_owner_map_fd(const struct dp *dp);	/* attls_owner (SK_STORAGE) */
+int dp_bindkey_map_fd(const struct dp *dp);	/* attls_bindkey (SK_STORAGE) */
+int dp_orig_map_fd(const struct dp *dp);	/* attls_orig (SK_STORAGE) */
 int dp_ringbuf_fd(const struct dp *dp);
 int dp_stats_map_fd(const struct dp *dp);	/* attls_stats (per CPU) */
 

@@ -517,9 +517,11 @@ static struct json_object *engine_record(struct zert *z, const struct zert_conn 
 		goto put;
 	}
 	err = aj_add(r, "actions", acts);
-	err = err ?: aj_add_str(r, "protection", "attls");
-	err = err ?: aj_add_bool(r, "cleartext", 0);
+	/* no session: stopped by the application, cleartext again */
+	err = err ?: aj_add_str(r, "protection", s ? "attls" : "none");
+	err = err ?: aj_add_bool(r, "cleartext", !s);
 	err = err ?: add_sessions(r, s);
+	err = err ?: aj_add_u64(r, "tls_sessions", c->tls_sessions);
 	err = err ?: aj_add_u64(r, "bytes_in", c->bytes_in);
 	err = err ?: aj_add_u64(r, "bytes_out", c->bytes_out);
 	err = err ?: aj_add_null(r, "segs_in");
@@ -533,24 +535,35 @@ put:
 	return NULL;
 }
 
+/* The session c->tls as a zERT session (handshaken: it completed); NULL
+ * after counting the loss. */
+static struct zert_session *engine_session(struct zert *z,
+					   const struct zert_conn *c,
+					   int handshaken)
+{
+	struct zert_session *s = malloc(sizeof(*s));
+
+	if (!s) {
+		pthread_mutex_lock(&z->lock);
+		z->cnt.lost++;
+		pthread_mutex_unlock(&z->lock);
+		return NULL;
+	}
+	zert_session_from_engine(s, &c->tls, handshaken, c->rc);
+	return s;
+}
+
 void zert_engine_init(struct zert *z, const struct zert_conn *c)
 {
 	struct zert_shape_key k;
 	struct zert_session *s;
 
-	if (!z)
+	if (!z || !(s = engine_session(z, c, 1)))
 		return;
-	s = malloc(sizeof(*s));
-	if (!s) {
-		pthread_mutex_lock(&z->lock);
-		z->cnt.lost++;
-		pthread_mutex_unlock(&z->lock);
-		return;
-	}
-	zert_session_from_engine(s, &c->tls, 1, c->rc);
 	pthread_mutex_lock(&z->lock);
 	interval_check(z);
-	record_write(z, engine_record(z, c, "init", s));
+	record_write(z, engine_record(z, c, c->tls_sessions > 1 ? "change" : "init",
+				      s));
 	engine_key(z, c, s, &k);
 	if (!zert_sum_start(z->sum, &k, 0, s->outcome))
 		z->cnt.lost++;
@@ -558,32 +571,49 @@ void zert_engine_init(struct zert *z, const struct zert_conn *c)
 	free(s);
 }
 
-void zert_engine_term(struct zert *z, const struct zert_conn *c)
+void zert_engine_stop(struct zert *z, const struct zert_conn *c)
 {
-	int handshaken = c->tls.protocol[0] != '\0';
 	struct zert_shape_key k;
 	struct zert_session *s;
 
-	if (!z)
+	if (!z || !(s = engine_session(z, c, 1)))
 		return;
-	s = malloc(sizeof(*s));
-	if (!s) {
-		pthread_mutex_lock(&z->lock);
-		z->cnt.lost++;
-		pthread_mutex_unlock(&z->lock);
-		return;
-	}
-	zert_session_from_engine(s, &c->tls, handshaken, c->rc);
 	pthread_mutex_lock(&z->lock);
 	interval_check(z);
-	record_write(z, engine_record(z, c, handshaken ? "term" : "short-term", s));
+	record_write(z, engine_record(z, c, "change", NULL));
+	/* the session counted since its handshake ends (same attributes,
+	 * same shape); the connection's bytes go with its term */
 	engine_key(z, c, s, &k);
-	if (handshaken)
-		/* the same attributes as at init: the same shape */
+	zert_sum_end(zert_sum_find(z->sum, &k), 0, 0);
+	pthread_mutex_unlock(&z->lock);
+	free(s);
+}
+
+void zert_engine_term(struct zert *z, const struct zert_conn *c)
+{
+	int handshaken = c->tls_sessions > 0;
+	struct zert_shape_key k;
+	struct zert_session *s;
+
+	if (!z || !(s = engine_session(z, c, handshaken)))
+		return;
+	pthread_mutex_lock(&z->lock);
+	interval_check(z);
+	if (!handshaken) {
+		record_write(z, engine_record(z, c, "short-term", s));
+		engine_key(z, c, s, &k);
+		if (zert_sum_short(z->sum, &k, 0, s->outcome, c->bytes_in,
+				   c->bytes_out))
+			z->cnt.lost++;
+	} else if (c->tls_active) {
+		record_write(z, engine_record(z, c, "term", s));
+		/* the same attributes as at its handshake: the same shape */
+		engine_key(z, c, s, &k);
 		zert_sum_end(zert_sum_find(z->sum, &k), c->bytes_in, c->bytes_out);
-	else if (zert_sum_short(z->sum, &k, 0, s->outcome, c->bytes_in,
-				c->bytes_out))
-		z->cnt.lost++;
+	} else {
+		/* stopped before the end: its session ended already */
+		record_write(z, engine_record(z, c, "term", NULL));
+	}
 	pthread_mutex_unlock(&z->lock);
 	free(s);
 }

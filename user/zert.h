@@ -74,6 +74,11 @@ struct zert_conn {
 	uint64_t bytes_in;		/* cleartext bytes from the peer */
 	uint64_t bytes_out;		/* cleartext bytes to the peer */
 	int rc;				/* AT-TLS return code, 0 = ok */
+	unsigned tls_sessions;		/* TLS sessions so far: handshakes that
+					 * completed (application control: a
+					 * stop and a new init start another) */
+	int tls_active;			/* tls is the session in effect now
+					 * (0: none yet, or stopped: cleartext) */
 	int appl_ctl;			/* ApplicationControlled On */
 	int ctl_state;			/* with appl_ctl: 1 cleartext ("Appl
 					 * Control"), 2 handshake or stop in
@@ -149,9 +154,16 @@ int zert_open(const char *dir, const struct zert_opts *opts, struct zert **out);
  * NULL-safe. */
 void zert_close(struct zert *z);
 
-/* Engine path: the handshake finished (init) / the connection ended (term).
- * A connection that ends before init is written as "short-term". */
+/*
+ * Engine path: a handshake finished (the connection's first: "init"; a
+ * later one, application control: "change"), a stop returned the
+ * connection to cleartext ("change", c->tls the session that ended), the
+ * connection ended ("term").  A connection that ends before its first
+ * handshake is written as "short-term".  Each TLS session is counted in
+ * the summary from its handshake to its stop or the connection's end.
+ */
 void zert_engine_init(struct zert *z, const struct zert_conn *c);
+void zert_engine_stop(struct zert *z, const struct zert_conn *c);
 void zert_engine_term(struct zert *z, const struct zert_conn *c);
 
 /* The BPF side does not notify for each zERT event (bpf/observe.bpf.h,

@@ -48,12 +48,15 @@ extern "C" {
 						 * connection, in cleartext */
 #define ATTLS_REQ_RETURN_CERTIFICATE	0x40u	/* partner certificate (DER) */
 #define ATTLS_REQ_ALL			0x7fu
+/* The requests that need ApplicationControlled On (else EACCES). */
+#define ATTLS_REQ_CONTROL	(ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_RESET_SESSION | \
+				 ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_STOP_CONNECTION)
 
 /* attls_ioc.stat_policy (AT-TLS TTLSi_Stat_Policy). */
 #define ATTLS_POL_OFF		1	/* attls is not running */
 #define ATTLS_POL_NO_POLICY	2	/* no TLS rule protects the connection */
-#define ATTLS_POL_NOT_ENABLED	3	/* rule with TTLSEnabled Off (not reported
-					 * by attls: such connections bypass it) */
+#define ATTLS_POL_NOT_ENABLED	3	/* the rule has TTLSEnabled Off (rule
+					 * names it); attls does not carry it */
 #define ATTLS_POL_ENABLED	4	/* protected, ApplicationControlled Off */
 #define ATTLS_POL_APPLCNTRL	5	/* protected, ApplicationControlled On */
 
