@@ -31,6 +31,7 @@ Output and exit status as tests/integration.py (77: suite skipped).
 import ctypes
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,10 @@ class AppEnv(it.Env):
 
     def setup(self):
         self.setup_base()
+        # test_unprivileged_application's client runs as nobody: the
+        # client ring must let nobody use it (docs/keyrings.md, ACCESS)
+        with open(self.path("keyrings", "test", "client", "ACCESS"), "w") as f:
+            f.write("nobody\n")
         self.policy = self.path("appctl.policy")
         with open(self.policy, "w") as f:
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,
@@ -194,11 +199,15 @@ class AppEnv(it.Env):
                                 "--ready", ready, "--log", self.pysrv_log]), log=log)
         self.wait_file(ready, "starttls_pysrv.py", proc=p, log=log)
 
-    def app_client(self, steps, nonblock=False, timeout=30, port=P_OUTCTL):
-        """starttls_srv -c in the cgroup (its connect() is steered):
-        (exit status, its output lines, stderr)."""
-        cmd = ["env", "ATTLS_APPCTL_SOCK=" + self.appctl_sock, self.srv_bin, "-c",
-               "-a", ADDR, "-p", str(port), "-b", CLIENT_ADDR]
+    def app_client(self, steps, nonblock=False, timeout=30, port=P_OUTCTL, user=None):
+        """starttls_srv -c in the cgroup (its connect() is steered), as root
+        or as `user` with no capability: (exit status, output lines, stderr)."""
+        cmd = ["env", "ATTLS_APPCTL_SOCK=" + self.appctl_sock]
+        if user:
+            cmd += ["setpriv", "--reuid", user, "--regid", str(pwd.getpwnam(user).pw_gid),
+                    "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all"]
+        cmd += [self.srv_bin, "-c", "-a", ADDR, "-p", str(port), "-b", CLIENT_ADDR]
         cmd += (["-n"] if nonblock else []) + list(steps)
         cp = run(self.in_cgroup(cmd), timeout=timeout)
         return cp.returncode, cp.stdout.splitlines(), cp.stderr
@@ -560,8 +569,8 @@ def _app_out(env, steps, nonblock=False):
     return _app_out_port(env, steps, P_OUTCTL, nonblock)
 
 
-def _app_out_port(env, steps, port, nonblock=False):
-    rc, out, err = env.app_client(steps, nonblock=nonblock, port=port)
+def _app_out_port(env, steps, port, nonblock=False, user=None):
+    rc, out, err = env.app_client(steps, nonblock=nonblock, port=port, user=user)
     check(rc == 0, "starttls_srv -c %s: exit %d, output %r, stderr %s"
           % (" ".join(steps), rc, out, err[-800:]))
     check(len(out) == len(steps) + 1, "one line per step expected: %r" % out)
@@ -604,6 +613,19 @@ def test_out_starttls_client_role(env):
     check(len(rec) == 1 and rec[0]["end"] == "quit" and
           rec[0]["sessions"] == [{"version": "TLSv1.3", "cipher": q2["name"]}],
           "the server's view: %r (application %r)" % (rec, out[4]))
+
+
+def test_unprivileged_application(env):
+    """libattls needs no privilege beyond holding the socket: the sample
+    application as nobody, with no capability at all, starts TLS, queries
+    and stops it on its own connection."""
+    rc, out, err = env.app_client(["+STARTTLS", "+QUERY", "tls", "+STOPTLS", "QUIT"],
+                                  user="nobody")
+    check(rc == 0 and len(out) == 6, "starttls_srv -c as nobody: exit %d, output %r, "
+          "stderr %s" % (rc, out, err[-800:]))
+    check(out[1] == "OK secure" and query_fields(out[2])["conn"] == "3" and
+          out[3] == "ECHO tls" and out[4] == "OK not secure",
+          "unprivileged application control: %r" % out)
 
 
 def test_out_nonblocking_restart(env):
@@ -834,6 +856,7 @@ TESTS = [
     test_attlsctl_shows_appl_control,
     test_silent_client_dropped,
     test_out_starttls_client_role,
+    test_unprivileged_application,
     test_out_nonblocking_restart,
     test_out_handshake_fails,
     test_policy_not_enabled_inbound,
