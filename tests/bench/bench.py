@@ -490,7 +490,11 @@ curves = X25519
         off = os.path.getsize(self.attlsd_log) if os.path.exists(self.attlsd_log) else 0
         cmd = [self.attlsd_bin, "-f", policy, "--cgroup", self.cg("app"),
                "--keyring-root", self.keyring_root, "--zert-dir", self.zert_dir,
-               "--pin-root", self.pin_root]
+               "--pin-root", self.pin_root,
+               # zert_scan() counts records in zert.ndjson only: at the
+               # default 64M a saturating run rotates it mid-run and the
+               # records in the rotated files went uncounted
+               "--zert-max-size", "16G"]
         if self.args.threads:
             cmd += ["--threads", str(self.args.threads)]
         if self.args.attlsd_wrap:
