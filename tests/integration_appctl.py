@@ -25,6 +25,8 @@ root and temp dir, removed at exit) with a policy of its own:
     P_NOTEN    starttls_srv, rule NotEnabled (Inbound, TTLSEnabled Off)
     P_OUTNOTEN starttls_pysrv.py, rule OutNotEnabled (Outbound, TTLSEnabled
                Off)
+    P_OUTSLOW  a TLS server of test_stop_with_unsent_data (its own), rule
+               AppCtlOutSlow (as AppCtlOut)
 
 Output and exit status as tests/integration.py (77: suite skipped).
 """
@@ -45,7 +47,7 @@ from integration import (ADDR, CLIENT_ADDR, PY, TestFailure, Skip,  # noqa: E402
                          check, run)
 
 (P_APP, P_APPNB, P_APPDLY, P_APPCA, P_APPOFF, P_NORULE, P_OUTCTL,
- P_OUTBAD, P_NOTEN, P_OUTNOTEN) = range(9480, 9490)
+ P_OUTBAD, P_NOTEN, P_OUTNOTEN, P_OUTSLOW) = range(9480, 9491)
 HS_TIMEOUT = 3
 
 POLICY = """\
@@ -74,6 +76,13 @@ TTLSRule AppOff
 TTLSRule AppCtlOut
 {{
   RemotePortRange {p_outctl}
+  Direction Outbound
+  TTLSGroupActionRef grpOn
+  TTLSEnvironmentActionRef envCtlCli
+}}
+TTLSRule AppCtlOutSlow
+{{
+  RemotePortRange {p_outslow}
   Direction Outbound
   TTLSGroupActionRef grpOn
   TTLSEnvironmentActionRef envCtlCli
@@ -176,7 +185,7 @@ class AppEnv(it.Env):
             f.write(POLICY.format(p_app=P_APP, p_dly=P_APPDLY, p_ca=P_APPCA,
                                   p_off=P_APPOFF, p_outctl=P_OUTCTL,
                                   p_outbad=P_OUTBAD, p_noten=P_NOTEN,
-                                  p_outnoten=P_OUTNOTEN,
+                                  p_outnoten=P_OUTNOTEN, p_outslow=P_OUTSLOW,
                                   hs=HS_TIMEOUT))
         self.appctl_sock = "/run/attls/%s.appctl.sock" % self.name
         self.start_attlsd()
@@ -841,6 +850,91 @@ def test_out_tls_on_wire(env):
           "the client's bytes after STARTTLS are not a TLS handshake: %r" % tail_up[:8])
 
 
+SLOW_PARTNER = r"""
+import json, socket, ssl, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(%(cert)r, %(key)r)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((%(addr)r, %(port)d))
+ls.listen(1)
+open(%(ready)r, "w").write("ready\n")
+c, _ = ls.accept()
+c.settimeout(30)
+t = ctx.wrap_socket(c, server_side=True)
+time.sleep(2)           # not reading: the application fills every buffer
+n = 0
+while True:
+    d = t.recv(65536)
+    if not d:
+        break           # its close_notify
+    n += len(d)
+raw = t.unwrap()        # ours: cleartext from here on
+clear = b""
+while True:
+    d = raw.recv(65536)
+    if not d:
+        break
+    clear += d
+with open(%(out)r, "w") as f:
+    json.dump({"tls": n, "clear": len(clear), "head": clear[:40].decode(errors="replace")}, f)
+"""
+
+
+def test_stop_with_unsent_data(env):
+    """STOP while bytes the application wrote under TLS still sit in its
+    socket's send queue (the partner does not read, every buffer on the
+    way is full): they must go out encrypted before the close_notify, never
+    in cleartext after it.  attls refuses the stop (EAGAIN) until they
+    have reached it; the application retries."""
+    ready, res = env.path("slow.ready"), env.path("slow.json")
+    src = SLOW_PARTNER % {"cert": env.srv_pem, "key": env.srv_key, "addr": ADDR,
+                          "port": P_OUTSLOW, "ready": ready, "out": res}
+    p = env.spawn(env.ns([PY, "-c", src]), log=env.path("slow.log"))
+    env.wait_file(ready, "slow partner", proc=p, log=env.path("slow.log"))
+    o = libcall(env, """
+import errno, time
+s = socket.socket()
+s.bind((%(cli)r, 0))
+s.connect((%(addr)r, %(port)d))
+out["init"] = call(s.fileno(), %(init)d)
+s.setblocking(False)
+chunk = b"SECRET-UNDER-TLS-" * 4096
+total = 0
+try:
+    while True:
+        total += s.send(chunk)
+except BlockingIOError:
+    pass
+s.setblocking(True)
+out["total"], out["eagain"] = total, 0
+for i in range(600):
+    r = call(s.fileno(), %(stop)d)
+    if r["r"] == 0 or r["errno"] != errno.EAGAIN:
+        break
+    out["eagain"] += 1
+    time.sleep(0.05)
+out["stop"] = r
+s.close()
+""" % {"cli": CLIENT_ADDR, "addr": ADDR, "port": P_OUTSLOW, "init": REQ_INIT,
+       "stop": REQ_STOP}, cgroup=True)
+    check(o["init"]["r"] == 0 and o["init"]["conn"] == 3, "init: %r" % o)
+    check(o["stop"]["r"] == 0 and o["stop"]["conn"] == 1, "stop: %r" % o)
+    check(o["eagain"] > 0, "the first stop was not refused although the partner "
+          "read nothing for 2 s (the case is not exercised): %r" % o)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(res) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(os.path.exists(res), "the partner did not finish: %s" % it.tail(env.path("slow.log")))
+    with open(res) as f:
+        got = json.load(f)
+    check(got["clear"] == 0, "%d bytes the application wrote under TLS reached the "
+          "partner in cleartext after the close_notify (%r); application %r"
+          % (got["clear"], got["head"], o))
+    check(got["tls"] == o["total"], "the partner decrypted %d bytes, the application "
+          "wrote %d" % (got["tls"], o["total"]))
+
+
 TESTS = [
     test_starttls_echo_and_query,
     test_cleartext_then_tls_on_wire,
@@ -865,6 +959,7 @@ TESTS = [
     test_zert_second_session,
     test_zert_second_session_client,
     test_out_tls_on_wire,
+    test_stop_with_unsent_data,
 ]
 
 if __name__ == "__main__":

@@ -53,9 +53,12 @@
 #define APPCTL_PENDING_MS	2000
 /*
  * INIT/STOP: what the application wrote before the request must reach the
- * engine's hop first (the engine sends it in the old mode): its socket's
- * not-yet-sent bytes (SIOCOUTQNSD; loopback delivers what it sends at
- * once).  Only a full hop receive window delays them; this bounds that.
+ * engine's hop first (the engine counts what it holds and sends exactly
+ * that in the old mode): its socket's not-yet-sent bytes (SIOCOUTQNSD;
+ * loopback delivers what it sends at once).  Only a full hop receive
+ * window (a partner that does not read) delays them; this bounds the
+ * wait, after which the request is refused with EAGAIN: counted later,
+ * those bytes would go in the new mode - after a stop, in cleartext.
  */
 #define APPCTL_OUTQ_WAIT_MS	100
 
@@ -190,17 +193,20 @@ static int check_socket(int fd, uint32_t req)
 		      ATTLS_REQ_RESET_CIPHER) ? EPIPE : 0;
 }
 
-/* Wait (bounded) until what the application wrote has reached the hop. */
-static void wait_outq(int fd)
+/* Wait (bounded) until what the application wrote has reached the hop:
+ * 0, or EAGAIN when it has not. */
+static int wait_outq(int fd)
 {
 	struct timespec ms = { 0, 1000000 };
 	int i, q = 0;
 
-	for (i = 0; i < APPCTL_OUTQ_WAIT_MS; i++) {
+	for (i = 0; i <= APPCTL_OUTQ_WAIT_MS; i++) {
 		if (ioctl(fd, SIOCOUTQNSD, &q) || q <= 0)
-			return;
-		nanosleep(&ms, NULL);
+			return 0;
+		if (i < APPCTL_OUTQ_WAIT_MS)
+			nanosleep(&ms, NULL);
 	}
+	return EAGAIN;
 }
 
 static uint64_t now_ms(void)
@@ -303,8 +309,11 @@ static void serve_client(struct appctl *a, int cfd)
 		reply_err(cfd, EPROTO, 0);
 		goto close_fds;
 	}
-	if (wr.req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION))
-		wait_outq(app);
+	if ((wr.req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION)) &&
+	    wait_outq(app)) {
+		reply_err(cfd, EAGAIN, 0);
+		goto close_fds;
+	}
 	len = sizeof(r.cookie);
 	if (getsockopt(app, SOL_SOCKET, SO_COOKIE, &r.cookie, &len))
 		r.cookie = 0;

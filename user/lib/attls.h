@@ -114,7 +114,10 @@ struct attls_ioc {
  *   ENOTSOCK / EPROTOTYPE / ENOTCONN  not a connected TCP socket
  *   EACCES  control request, but not ApplicationControlled On (or no rule)
  *   EALREADY INIT when secure (or in progress), STOP when not secure
- *   EWOULDBLOCK  a handshake or stop is in progress (non-blocking socket)
+ *   EWOULDBLOCK  a handshake or stop is in progress (non-blocking socket);
+ *           also (EAGAIN) INIT/STOP while bytes written before it still
+ *           wait in the socket's send queue (the partner does not read):
+ *           nothing changed, retry later
  *   EINPROGRESS  INIT/STOP started on a non-blocking socket
  *   ECONNRESET  the handshake failed (ioc->rc: why); connection reset
  *   EPROTO  STOP with data the application has not read yet
