@@ -27,6 +27,8 @@ root and temp dir, removed at exit) with a policy of its own:
                Off)
     P_OUTSLOW  a TLS server of test_stop_with_unsent_data (its own), rule
                AppCtlOutSlow (as AppCtlOut)
+    P_HSTO     an application of test_allow_hstimeout_* (its own), rule
+               AppCtlHsto (as AppCtl)
 
 Output and exit status as tests/integration.py (77: suite skipped).
 """
@@ -47,7 +49,7 @@ from integration import (ADDR, CLIENT_ADDR, PY, TestFailure, Skip,  # noqa: E402
                          check, run)
 
 (P_APP, P_APPNB, P_APPDLY, P_APPCA, P_APPOFF, P_NORULE, P_OUTCTL,
- P_OUTBAD, P_NOTEN, P_OUTNOTEN, P_OUTSLOW) = range(9480, 9491)
+ P_OUTBAD, P_NOTEN, P_OUTNOTEN, P_OUTSLOW, P_HSTO) = range(9480, 9492)
 HS_TIMEOUT = 3
 
 POLICY = """\
@@ -79,6 +81,13 @@ TTLSRule AppCtlOut
   Direction Outbound
   TTLSGroupActionRef grpOn
   TTLSEnvironmentActionRef envCtlCli
+}}
+TTLSRule AppCtlHsto
+{{
+  LocalPortRange {p_hsto}
+  Direction Inbound
+  TTLSGroupActionRef grpOn
+  TTLSEnvironmentActionRef envCtl
 }}
 TTLSRule AppCtlOutSlow
 {{
@@ -186,6 +195,7 @@ class AppEnv(it.Env):
                                   p_off=P_APPOFF, p_outctl=P_OUTCTL,
                                   p_outbad=P_OUTBAD, p_noten=P_NOTEN,
                                   p_outnoten=P_OUTNOTEN, p_outslow=P_OUTSLOW,
+                                  p_hsto=P_HSTO,
                                   hs=HS_TIMEOUT))
         self.appctl_sock = "/run/attls/%s.appctl.sock" % self.name
         self.start_attlsd()
@@ -935,6 +945,81 @@ s.close()
           "wrote %d" % (got["tls"], o["total"]))
 
 
+HSTO_APP = """
+import select, threading, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((%(addr)r, %(port)d))
+ls.listen(1)
+got = {"data": b"", "end": "eof"}
+def partner():
+    # a client that never sends a ClientHello, and reads what comes
+    c = socket.create_connection((%(addr)r, %(port)d), source_address=(%(cli)r, 0))
+    c.settimeout(%(hs)d + 15)
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d:
+                break
+            got["data"] += d
+    except ConnectionResetError:
+        got["end"] = "reset"
+    except OSError as e:
+        got["end"] = str(e)
+th = threading.Thread(target=partner)
+th.start()
+a, _ = ls.accept()
+a.setblocking(False)
+out["init"] = call(a.fileno(), %(req)d)
+%(write)s
+deadline = time.time() + %(hs)d + 10
+while time.time() < deadline:
+    q = call(a.fileno(), 1)
+    if q["conn"] != 2:
+        break
+    time.sleep(0.1)
+out["after"] = q
+if q["r"] == 0 and q["conn"] == 1:
+    a.send(b"CLEAR-AFTER-FALLBACK\\n")
+time.sleep(0.5)
+a.close()
+th.join()
+out["partner"] = got["data"].decode(errors="replace")
+out["end"] = got["end"]
+"""
+
+
+def _hsto_app(env, write):
+    return libcall(env, HSTO_APP % {"addr": ADDR, "port": P_HSTO, "cli": CLIENT_ADDR,
+                                    "hs": HS_TIMEOUT, "req": REQ_INIT | REQ_ALLOW_HSTIMEOUT,
+                                    "write": write}, cgroup=True)
+
+
+def test_allow_hstimeout_clear(env):
+    """INIT with ALLOW_HSTIMEOUT (non-blocking), the client sends nothing:
+    after HandshakeTimeout the connection is cleartext again and what the
+    application writes then reaches the client."""
+    o = _hsto_app(env, "")
+    check(o["init"]["errno"] == 115, "init: %r" % o)      # EINPROGRESS
+    check(o["after"]["conn"] == 1, "not cleartext after the timeout: %r" % o)
+    check(o["partner"] == "CLEAR-AFTER-FALLBACK\n" and o["end"] == "eof",
+          "the client's view: %r" % o)
+
+
+def test_allow_hstimeout_pending_data(env):
+    """As above, but the application wrote while the handshake was pending
+    (data that waits to go out encrypted, docs/appctl.md): when the
+    handshake times out it must not go out in cleartext - the connection
+    is reset (RC 5101) instead of falling back."""
+    off = env.log_offset()
+    o = _hsto_app(env, 'a.send(b"SECRET-WHILE-PENDING\\n")')
+    check(o["init"]["errno"] == 115, "init: %r" % o)
+    check("SECRET" not in o["partner"], "data written while the handshake was "
+          "pending reached the client in cleartext: %r" % o)
+    check(o["end"] == "reset", "the client was not reset: %r" % o)
+    env.wait_log(off, r"RC: 5101 ", timeout=10)
+
+
 TESTS = [
     test_starttls_echo_and_query,
     test_cleartext_then_tls_on_wire,
@@ -960,6 +1045,8 @@ TESTS = [
     test_zert_second_session_client,
     test_out_tls_on_wire,
     test_stop_with_unsent_data,
+    test_allow_hstimeout_clear,
+    test_allow_hstimeout_pending_data,
 ]
 
 if __name__ == "__main__":

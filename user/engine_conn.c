@@ -1579,6 +1579,22 @@ static int conn_appctl_expired(struct conn *c)
 		return 1;
 	}
 	if (c->allow_hstimeout && !c->hs_done && !c->peeked && !c->tls_client) {
+		int inq = 0;
+
+		if (c->hop_up && ioctl(c->hop_fd, SIOCINQ, &inq))
+			inq = 0;
+		if (c->a2w.len || inq > 0) {
+			/* Written after the init, to go out encrypted: never
+			 * in cleartext.  The handshake timeout ends it. */
+			conn_err(c, ATTLS_RC_HANDSHAKE_TIMEOUT, "Application Control",
+				 "no handshake from the client, and %zu bytes the "
+				 "application wrote after its init cannot go out "
+				 "in cleartext (ATTLS_REQ_ALLOW_HSTIMEOUT); "
+				 "connection reset", c->a2w.len +
+				 (size_t)(inq > 0 ? inq : 0));
+			conn_close(c, 1, 1, ATTLS_RC_HANDSHAKE_TIMEOUT);
+			return 1;
+		}
 		/* Nothing from the client: the connection stays, in clear. */
 		c->clear = 1;
 		c->allow_hstimeout = 0;

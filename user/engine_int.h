@@ -443,7 +443,9 @@ void conn_set_fail(SSL *ssl, int rc, const char *cause);
  *	AT-TLS return code when it failed (the connection is then closed:
  *	conn_tls_state() == CONN_TLS_CLOSED) or, with allow_hstimeout
  *	(server only), when no client byte came within HandshakeTimeout
- *	(then the connection stays CONN_TLS_CLEAR).
+ *	(then the connection stays CONN_TLS_CLEAR, unless the application
+ *	wrote after the call: then it is reset, those bytes were to be
+ *	encrypted).
  *
  *   conn_tls_stop(c, cb, arg)
  *	TLS -> cleartext: application bytes written before the call are
