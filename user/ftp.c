@@ -55,7 +55,13 @@ int ftp_cmd_parse(const char *line, size_t len, struct ftp_cmd *cmd)
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->arg = "";
-	if (memchr(line, '\0', len))
+	/*
+	 * NUL anywhere, or a CR that does not end the line: a server that
+	 * takes a lone CR as a line end would see a second command the
+	 * helper never judged ("NOOP x\rUSER bob\r\n" before AUTH TLS).
+	 * RFC 959 sends a CR inside a path name as CR NUL, refused anyway.
+	 */
+	if (memchr(line, '\0', len) || memchr(line, '\r', n))
 		return -EINVAL;
 	for (w = 0; w < n && line[w] != ' '; w++)
 		;

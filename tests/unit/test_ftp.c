@@ -50,6 +50,10 @@ static void test_parse(void)
 	ASSERT_EQ(ftp_cmd_parse("AUTHX TLS\r\n", 11, &c), 0, "longer word");
 	ASSERT_EQ(c.verb, FTP_V_OTHER, "AUTHX is not AUTH");
 	ASSERT_EQ(ftp_cmd_parse("USER a\0b\r\n", 10, &c), -EINVAL, "NUL byte");
+	ASSERT_EQ(ftp_cmd_parse("NOOP x\rUSER bob\r\n", 17, &c), -EINVAL,
+		  "a lone CR would end a line for some servers: a second, unjudged command");
+	ASSERT_EQ(ftp_cmd_parse("NOOP\r\r\n", 7, &c), -EINVAL, "CR before CRLF");
+	ASSERT_EQ(ftp_cmd_parse("NOOP\r\n", 6, &c), 0, "CRLF ends the line");
 }
 
 static void test_no_cleartext_login(void)
