@@ -217,7 +217,7 @@ static const struct attls_rc_info rc_table[] = {
 	  "Make the client use explicit FTPS (curl --ssl-reqd, lftp set ftp:ssl-force true, ftplib.FTP_TLS) or implicit FTPS on the TLS port." },
 	{ ATTLS_RC_FTP_PROTOCOL, "FTP_PROTOCOL",
 	  "FTP control stream not acceptable",
-	  "ApplicationProtocol FTP: the control connection carried something the FTP helper refuses (a command line over 4096 bytes, a NUL byte, cleartext after AUTH TLS before the handshake), or the handshake after AUTH TLS could not start; the connection was closed. (CCC is only answered 534: the control connection stays protected.)",
+	  "ApplicationProtocol FTP: the control connection carried something the FTP helper refuses (a command line over 4096 bytes, a NUL byte, a CR that does not end the line, cleartext after AUTH TLS before the handshake), or the handshake after AUTH TLS could not start; the connection was closed. (CCC is only answered 534: the control connection stays protected.)",
 	  "Check the client; an FTP client never sends these. Repeated occurrences from one address can be an attack." },
 };
 
