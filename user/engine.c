@@ -440,6 +440,7 @@ int engine_create(const struct engine_cfg *cfg, struct engine **out)
 	e->out_fd = cfg->out_map_fd > 0 ? cfg->out_map_fd : -1;
 	e->secmap_fd = cfg->secmap_map_fd > 0 ? cfg->secmap_map_fd : -1;
 	pthread_mutex_init(&e->secmap_lock, NULL);
+	pthread_mutex_init(&e->sess_lock, NULL);
 	LIST_INIT(&e->secmaps);
 	e->zert = cfg->zert;
 	e->bufsize = cfg->bufsize ? cfg->bufsize : ENGINE_DEFAULT_BUFSIZE;
@@ -899,8 +900,10 @@ void engine_destroy(struct engine *e)
 	engine_steer_gc_free(e);
 	engine_gens_free(e);
 	engine_secmap_free(e);
+	engine_sess_free(e);
 	pthread_mutex_destroy(&e->pol_lock);
 	pthread_mutex_destroy(&e->secmap_lock);
+	pthread_mutex_destroy(&e->sess_lock);
 	free(e->keyring_root);
 	free(e);
 }

@@ -267,6 +267,8 @@ static void job_handle(struct appctl_job *job, struct conn *c)
 		/* The next handshake is a full one: no resumption of this. */
 		if (s)
 			SSL_CTX_remove_session(SSL_get_SSL_CTX(v.ssl), s);
+		if (v.client)
+			conn_client_sess_forget(c);
 	}
 	if (req & ATTLS_REQ_RESET_CIPHER) {
 		err = conn_tls_rekey(c);

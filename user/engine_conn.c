@@ -116,6 +116,8 @@ struct conn {
 	uint64_t bytes_in;		/* cleartext from the partner */
 	uint64_t bytes_out;		/* cleartext to the partner */
 	struct zert_tls *tls;		/* with zERT, after the handshake */
+	SSL_SESSION *sess_pending;	/* client: new session of a handshake
+					 * whose checks are not all done */
 	unsigned tls_sessions;		/* handshakes completed (zERT) */
 	struct rule_slot *slot;		/* MaxConnections counter, or NULL */
 	uint64_t idle_ns;		/* IdleTimeout of the rule; 0 = none */
@@ -171,6 +173,7 @@ struct conn {
 
 static void conn_to_clear(struct conn *c);
 static int conn_client_setup(struct conn *c);
+static void conn_client_sess_keep(struct conn *c);
 
 static uint64_t realtime_ns(void)
 {
@@ -406,6 +409,8 @@ static void conn_close(struct conn *c, int wire_rst, int hop_rst, int rc)
 	c->hop_fd = c->wire_fd = -1;
 	SSL_free(c->ssl);
 	c->ssl = NULL;
+	SSL_SESSION_free(c->sess_pending);
+	c->sess_pending = NULL;
 	rbuf_free(&c->a2w);
 	rbuf_free(&c->w2a);
 	ftp_conn_free(c->ftp);
@@ -901,6 +906,7 @@ static int conn_handshake(struct conn *c)
 		conn_flow_handshake(c, r, 0);
 		if (conn_sni_acked(c))
 			return 0;
+		conn_client_sess_keep(c);
 		conn_established(c);
 		conn_idle_arm(c);
 		conn_tls_notify(c, ATTLS_RC_OK);
@@ -1401,6 +1407,8 @@ static void conn_to_clear(struct conn *c)
 	}
 	SSL_free(c->ssl);
 	c->ssl = ssl;
+	SSL_SESSION_free(c->sess_pending);
+	c->sess_pending = NULL;
 	SSL_set_app_data(ssl, c);
 	SSL_set_read_ahead(ssl, 0);
 	if (c->tls_client) {
@@ -1938,29 +1946,137 @@ static int flow_from_socket(int fd, const struct sockaddr_storage *ra,
 	return err;
 }
 
+/* The server_name a client connection sends, or NULL. */
+static const char *conn_client_sni(const struct attls_env_cfg *env, int ref_is_ip)
+{
+	if (env->client_sni != ATTLS_FN_OFF && env->client_sni_name[0])
+		return env->client_sni_name;
+	if (env->host_ref_dns[0] && !ref_is_ip)
+		return env->host_ref_dns;	/* RFC 6066: never an address */
+	return NULL;
+}
+
+static int host_is_ip(const char *ref)
+{
+	unsigned char ip[sizeof(struct in6_addr)];
+
+	return ref[0] && (inet_pton(AF_INET, ref, ip) == 1 ||
+			  inet_pton(AF_INET6, ref, ip) == 1);
+}
+
+/*
+ * What c's client sessions are cached under (engine_sess.c): its
+ * SSL_CTX, destination, SNI and HostReferenceIdDNS.  0, or -ENOENT when
+ * its SSL_CTX resumes nothing.
+ */
+static int conn_sess_key(const struct conn *c, struct engine_sess_key *k)
+{
+	const char *sni = conn_client_sni(c->env, host_is_ip(c->env->host_ref_dns));
+
+	memset(k, 0, sizeof(*k));
+	k->ctx_serial = engine_sess_ctx_serial(SSL_get_SSL_CTX(c->ssl));
+	if (!k->ctx_serial)
+		return -ENOENT;
+	memcpy(k->raddr, c->wire.raddr, sizeof(k->raddr));
+	k->rport = c->wire.rport;
+	snprintf(k->sni, sizeof(k->sni), "%s", sni ? sni : "");
+	snprintf(k->ref, sizeof(k->ref), "%s", c->env->host_ref_dns);
+	return 0;
+}
+
+/*
+ * Offer a cached session of the same environment, destination and names
+ * (a TLS 1.3 ticket is used up by this).  A session the server refuses
+ * costs nothing: the handshake is a full one.
+ */
+static void conn_client_resume(struct conn *c)
+{
+	struct engine_sess_key k;
+	SSL_SESSION *s;
+	int ok;
+
+	if (conn_sess_key(c, &k))
+		return;
+	s = engine_sess_get(c->t->e, &k);
+	ok = s && SSL_set_session(c->ssl, s) == 1;
+	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+		trace_flow(&c->tr, s && !ok, "Set", "SESSION", "%s",
+			   !s ? "none cached: full handshake" :
+			   ok ? "cached session offered" : "failed");
+	SSL_SESSION_free(s);
+}
+
+/* Keep c's new session for later connections (its checks all passed). */
+static void conn_client_sess_put(struct conn *c, SSL_SESSION *s)
+{
+	struct engine_sess_key k;
+
+	if (conn_sess_key(c, &k) ||
+	    engine_sess_put(c->t->e, &k, s, c->env->session_timeout))
+		SSL_SESSION_free(s);
+}
+
+/* The handshake passed every check: its TLS 1.2 session may be kept. */
+static void conn_client_sess_keep(struct conn *c)
+{
+	SSL_SESSION *s = c->sess_pending;
+
+	c->sess_pending = NULL;
+	if (s)
+		conn_client_sess_put(c, s);
+}
+
+int conn_client_sess_cb(SSL *ssl, SSL_SESSION *s)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+
+	/* Only verified servers: the client environment fails every other
+	 * handshake, this is the belt to those braces. */
+	if (!c || !c->tls_client || c->dead ||
+	    SSL_get_verify_result(ssl) != X509_V_OK ||
+	    !SSL_SESSION_is_resumable(s))
+		return 0;
+	if (SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION &&
+	    !c->env->ticket_client)
+		return 0;	/* GSK_SESSION_TICKET_CLIENT_ENABLE Off */
+	if (!c->hs_done) {
+		/* TLS 1.2, inside SSL_do_handshake(): conn_sni_acked() and
+		 * the rest still to come (conn_client_sess_keep()). */
+		SSL_SESSION_free(c->sess_pending);
+		c->sess_pending = s;
+		return 1;
+	}
+	conn_client_sess_put(c, s);	/* TLS 1.3 ticket, after the handshake */
+	return 1;
+}
+
+void conn_client_sess_forget(struct conn *c)
+{
+	struct engine_sess_key k;
+
+	if (c->tls_client && c->ssl && !conn_sess_key(c, &k))
+		engine_sess_forget(c->t->e, &k);
+}
+
 /*
  * HandshakeRole Client, per connection: the SNI name (ClientHandshakeSNI
  * with ClientHandshakeSNIList, else a HostReferenceIdDNS that is a DNS
- * name) and the name or address the server's certificate must carry
- * (HostReferenceIdDNS; an IP address there is checked against the
- * certificate's IP addresses).  0 or -EINVAL.
+ * name), a cached session to resume, and the name or address the
+ * server's certificate must carry (HostReferenceIdDNS; an IP address there
+ * is checked against the certificate's IP addresses).  0 or -EINVAL.
  */
 static int conn_client_setup(struct conn *c)
 {
 	const struct attls_env_cfg *env = c->env;
-	const char *ref = env->host_ref_dns, *sni = NULL;
-	unsigned char ip[sizeof(struct in6_addr)];
-	int is_ip = ref[0] && (inet_pton(AF_INET, ref, ip) == 1 ||
-			       inet_pton(AF_INET6, ref, ip) == 1);
+	const char *ref = env->host_ref_dns;
+	int is_ip = host_is_ip(ref);
+	const char *sni = conn_client_sni(env, is_ip);
 
-	if (env->client_sni != ATTLS_FN_OFF && env->client_sni_name[0])
-		sni = env->client_sni_name;
-	else if (ref[0] && !is_ip)
-		sni = ref;		/* RFC 6066: never an address */
 	if (sni && trace_on(&c->tr, ATTLS_TRACE_FLOW))
 		trace_flow(&c->tr, 0, "Set", "SNI", "%s", sni);
 	if (sni && SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		return -EINVAL;
+	conn_client_resume(c);
 	if (!ref[0])
 		return 0;
 	if (trace_on(&c->tr, ATTLS_TRACE_FLOW))

@@ -65,6 +65,10 @@
 #define ENGINE_CONNECT_TIMEOUT_NS	(30ull * 1000000000ull)
 /* Random hop ports tried before bind(addr, 0) (engine_conn.c). */
 #define ENGINE_HOP_TRIES	16
+/* Client session cache (engine_sess.c): sessions in all, and per
+ * environment, destination and names. */
+#define ENGINE_SESS_MAX		512
+#define ENGINE_SESS_PER_KEY	4
 #define ENGINE_USER_CACHE	16
 #define ENGINE_USER_TTL_NS	(60ull * 1000000000ull)
 
@@ -183,6 +187,7 @@ struct engine_tomb {
 
 struct conn;
 struct trace_ctx;
+struct engine_sess_cache;
 struct steer_ent;
 struct secmap_ent;
 struct secmap_ref;
@@ -270,6 +275,9 @@ struct engine {
 	atomic_uint_fast64_t n_no_steer;
 	atomic_uint_fast64_t n_failed;
 
+	pthread_mutex_t sess_lock;	/* sess (engine_sess.c) */
+	struct engine_sess_cache *sess;	/* client sessions, NULL until one */
+
 	unsigned max_conns;		/* global limit (engine_limits.c) */
 	atomic_uint live_conns;		/* admitted, not yet closed */
 };
@@ -318,6 +326,38 @@ void engine_gens_free(struct engine *e);
  */
 int engine_env_access(struct engine_gen *g, int env_index, uint32_t uid,
 		      const char *user, const char *conn_desc);
+
+/* engine_sess.c: the engine's client session cache (every thread's). */
+/* What a client session is kept under: who may offer it. */
+struct engine_sess_key {
+	uint64_t ctx_serial;		/* engine_sess_ctx_serial() */
+	uint8_t raddr[ATTLS_ADDR_LEN];	/* destination */
+	uint16_t rport;			/* host order */
+	uint16_t pad;
+	uint32_t pad2;
+	char sni[ATTLS_HOST_LEN];	/* server_name sent, or "" */
+	char ref[ATTLS_HOST_LEN];	/* HostReferenceIdDNS checked, or "" */
+};
+/* Give a client SSL_CTX its serial, never reused, and tie its sessions in
+ * e's cache to its life.  0 or -ENOMEM. */
+int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx);
+/* The serial of ctx, 0 when it has none (no resumption). */
+uint64_t engine_sess_ctx_serial(const SSL_CTX *ctx);
+/*
+ * Keep session s (its reference is taken over on 0) under k for at most
+ * `timeout` seconds.  -EINVAL (not resumable, timeout 0), -ETIME (already
+ * expired) or -ENOMEM: s stays the caller's.
+ */
+int engine_sess_put(struct engine *e, const struct engine_sess_key *k,
+		    SSL_SESSION *s, unsigned timeout);
+/* A session to offer under k (a reference for the caller), or NULL; a TLS
+ * 1.3 ticket leaves the cache. */
+SSL_SESSION *engine_sess_get(struct engine *e,
+			     const struct engine_sess_key *k);
+/* Drop every session under k (TTLS_RESET_SESSION). */
+void engine_sess_forget(struct engine *e, const struct engine_sess_key *k);
+/* Free the cache (engine_destroy()). */
+void engine_sess_free(struct engine *e);
 
 /* engine_steer.c */
 /* Look up and delete the steering entry of flow f.  0 or -errno (-ENOENT:
@@ -416,6 +456,15 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store);
 /* Client-role cert callback: notes that the server asked for our
  * certificate (zERT "client_cert"). */
 int conn_client_cert_cb(SSL *ssl, void *arg);
+/*
+ * Client-role new-session callback (SSL_CTX_sess_set_new_cb): a session
+ * of a handshake that passed every check goes to the thread's session
+ * cache.  1 when the session's reference was taken.
+ */
+int conn_client_sess_cb(SSL *ssl, SSL_SESSION *s);
+/* TTLS_RESET_SESSION on a client connection: its destination's cached
+ * sessions are dropped, the next handshake is a full one. */
+void conn_client_sess_forget(struct conn *c);
 /*
  * The return code a callback decided for the handshake failing on ssl
  * (SNI refused, say), used instead of what OpenSSL's error would map to;

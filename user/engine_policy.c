@@ -144,19 +144,31 @@ static int set_ciphers(SSL_CTX *ctx, const struct attls_env_cfg *env,
  * of them per handshake.  The id context scopes sessions to the
  * environment (and is required for resumption with client certificates).
  */
-static int set_sessions(SSL_CTX *ctx, const struct attls_env_cfg *env)
+static int set_sessions(struct engine *e, SSL_CTX *ctx,
+			const struct attls_env_cfg *env)
 {
 	unsigned char sid[EVP_MAX_MD_SIZE];
 	unsigned int sidlen = 0;
 
 	if (env->role == ATTLS_ROLE_CLIENT) {
-		/* The engine does not resume client sessions (yet): each
-		 * outbound connection makes a full handshake.
-		 * GSK_SESSION_TICKET_CLIENT_ENABLE 0 stops offering tickets. */
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		/*
+		 * Client sessions go to the engine's own cache (engine_sess.c,
+		 * keyed by destination and names, per thread), never to
+		 * OpenSSL's: GSK_V3_SESSION_TIMEOUT 0 turns resumption off,
+		 * GSK_SESSION_TICKET_CLIENT_ENABLE 0 stops offering tickets
+		 * (TLS 1.2 then resumes by session id, TLS 1.3 not at all).
+		 */
 		if (!env->ticket_client)
 			SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-		return 0;
+		if (!env->session_timeout) {
+			SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+			return 0;
+		}
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+					       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_set_timeout(ctx, env->session_timeout);
+		SSL_CTX_sess_set_new_cb(ctx, conn_client_sess_cb);
+		return engine_sess_ctx_mark(e, ctx);
 	}
 	if (!EVP_Digest(env->name, strlen(env->name), sid, &sidlen,
 			EVP_sha256(), NULL) ||
@@ -561,7 +573,7 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 	 * records already read never wait for an epoll edge.
 	 */
 	SSL_CTX_set_read_ahead(ctx, 1);
-	*err = set_sessions(ctx, env);
+	*err = set_sessions(e, ctx, env);
 	if (*err) {
 		attls_ssl_drain(env->name, "session settings");
 		*rc = ATTLS_RC_NOMEM;
