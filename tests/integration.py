@@ -102,6 +102,8 @@ P_OUT_WRONGHOST = 9426  # rule TestOutWrongHost: HostReferenceIdDNS wrong.exampl
 P_OUT_LOCKED = 9427  # rule TestOutLocked: key ring locked/client, no ACCESS grant
 P_OUT_SNI_ACK = 9428    # rule TestOutSni (ClientHandshakeSNIMatch Required): tlssrv.py acks SNI
 P_OUT_SNI_NOACK = 9429  # rule TestOutSni: s_server does not acknowledge the name
+P_OUT_PY2 = 9430    # rule TestOutPy2 (envCli), the P_OUT_PY tlssrv.py process
+P_OUT_ALT = 9431    # rule TestOutAlt (envCliAlt: HostReferenceIdDNS localhost), same
 
 # The group and server environment the smaller suites' policies share
 # (tests/integration_hostile.py, tests/soak.py): plain text, no format fields.
@@ -246,6 +248,22 @@ TTLSRule                      TestOutSni
   TTLSGroupActionRef          grpOn
   TTLSEnvironmentActionRef    envCliSni
 }}
+TTLSRule                      TestOutPy2
+{{
+  RemotePortRange             {p_out_py2}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCli
+}}
+TTLSRule                      TestOutAlt
+{{
+  RemotePortRange             {p_out_alt}
+  Direction                   Outbound
+  Priority                    100
+  TTLSGroupActionRef          grpOn
+  TTLSEnvironmentActionRef    envCliAlt
+}}
 TTLSRule                      TestClearOff
 {{
   LocalPortRange              {p_off}
@@ -328,6 +346,19 @@ TTLSEnvironmentAction         envCliWrongHost
   TTLSEnvironmentAdvancedParms
   {{
     HostReferenceIdDNS        wrong.example.org
+    HandshakeTimeout          5
+  }}
+}}
+TTLSEnvironmentAction         envCliAlt
+{{
+  HandshakeRole               Client
+  TTLSKeyringParms
+  {{
+    Keyring                   test/client
+  }}
+  TTLSEnvironmentAdvancedParms
+  {{
+    HostReferenceIdDNS        localhost
     HandshakeTimeout          5
   }}
 }}
@@ -769,6 +800,7 @@ class Env:
                                   p_out_locked=P_OUT_LOCKED,
                                   p_out_sni_lo=P_OUT_SNI_ACK,
                                   p_out_sni_hi=P_OUT_SNI_NOACK,
+                                  p_out_py2=P_OUT_PY2, p_out_alt=P_OUT_ALT,
                                   cli_instance=getattr(self, "cli_instance", 0)))
         os.rename(tmp, self.policy)     # a reload never reads half a file
 
@@ -957,10 +989,15 @@ class Env:
                                log=log6)
         for port in (P_OUT_PY, P_OUT_SNI_ACK):
             ready = self.path("ready.%d" % port)
+            # P_OUT_PY's process also serves P_OUT_PY2 and P_OUT_ALT: one
+            # session cache, so a session the engine offered to the wrong
+            # destination or name would be resumed (test_out_resume)
+            also = (["--also-port", str(P_OUT_PY2), "--also-port", str(P_OUT_ALT)]
+                    if port == P_OUT_PY else [])
             p = self.spawn(self.ns([PY, os.path.join(HELPERS, "tlssrv.py"), "--port",
                                     str(port), "--bind", ADDR, "--cert", self.srv_pem,
                                     "--key", self.srv_key, "--log", self.tlslog,
-                                    "--ready", ready]),
+                                    "--ready", ready] + also),
                            log=self.path("tlssrv.%d.log" % port))
             self.servers[port] = (p, p.pid)
         deadline = time.monotonic() + 15
@@ -2306,6 +2343,57 @@ def test_out_python(env):
     _need(zr, "bytes_in", lambda v: v == len(line))
 
 
+def _out_resumed(env, port, tag):
+    """One outbound echo connection to port through attls: (whether the
+    server saw a resumed session, the outclient result)."""
+    ident = "ID %s-%d-%d" % (tag, os.getpid(), time.monotonic_ns())
+    res = env.out_client(port, ["--send", ident + "\n", "--shut"])
+    check(res["connect_ok"] and res["data"] == ident + "\n",
+          "%s: outbound echo to %d failed: %r" % (tag, port, res))
+    rec = env.tls_record(ident)
+    check(rec["end"] == "close_notify" and rec["port"] == port,
+          "%s: the server saw %r" % (tag, rec))
+    return rec.get("resumed"), res
+
+
+def test_out_resume(env):
+    """Outbound sessions are resumed: the second connection to the same
+    server resumes the first one's session (tlssrv.py and the zERT record
+    say so); a session is never offered to another destination or to an
+    environment with another HostReferenceIdDNS/SNI (the same server
+    process, which would accept it); after a reload that changes the
+    environment the old sessions are gone (a full handshake first)."""
+    # Nothing cached for these two yet: P_OUT_PY's sessions (earlier
+    # tests) must not be offered to another port or another name.
+    for port, tag in ((P_OUT_PY2, "resume-dest"), (P_OUT_ALT, "resume-name")):
+        resumed, _ = _out_resumed(env, port, tag)
+        check(resumed is False, "%s: the first connection to %d resumed a "
+              "session of another destination or name" % (tag, port))
+        resumed, _ = _out_resumed(env, port, tag)
+        check(resumed is True, "%s: the second connection to %d was not "
+              "resumed" % (tag, port))
+    _out_resumed(env, P_OUT_PY, "resume-warm")
+    resumed, res = _out_resumed(env, P_OUT_PY, "resume-again")
+    check(resumed is True, "the second connection to %d was not resumed" % P_OUT_PY)
+    zr = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_PY, "term") and
+                    r.get("local", {}).get("port") == res["sockname"][1],
+                    "outbound term record for %r" % res["sockname"])[0]
+    _need(zr, "security_sessions.handshake", lambda v: v == "resumed")
+    _need(zr, "security_sessions.role", lambda v: v == "client")
+    # A new EnvironmentUserInstance: a new SSL_CTX, its sessions start over.
+    env.write_policy(prio_clear=200, cli_instance=getattr(env, "cli_instance", 0) + 10)
+    env.attlsctl("reload")
+    resumed, res = _out_resumed(env, P_OUT_PY, "resume-reload")
+    check(resumed is False, "after a reload that changed envCli an old "
+          "session was resumed")
+    zr = _wait_zert(env, lambda r: r in _zrec_out([r], P_OUT_PY, "term") and
+                    r.get("local", {}).get("port") == res["sockname"][1],
+                    "outbound term record for %r" % res["sockname"])[0]
+    _need(zr, "security_sessions.handshake", lambda v: v == "full")
+    resumed, _ = _out_resumed(env, P_OUT_PY, "resume-after")
+    check(resumed is True, "the environment's new sessions are not resumed")
+
+
 def test_out_ipv6(env):
     """Outbound over IPv6 ([::1]) and from a dual-stack socket to an IPv4
     destination (::ffff:a.b.c.d): TLS, the original destination in
@@ -2712,6 +2800,7 @@ TESTS = [
     test_out_mutual_tls,
     test_out_failures,
     test_out_sni_match,
+    test_out_resume,
     test_keyring_access_refused,
     test_keyring_reload,
     test_safcheck,

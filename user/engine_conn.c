@@ -2011,16 +2011,25 @@ static void conn_client_sess_put(struct conn *c, SSL_SESSION *s)
 {
 	struct engine_sess_key k;
 
+	if (c->cert_requested)
+		engine_sess_set_cert_requested(s);
 	if (conn_sess_key(c, &k) ||
 	    engine_sess_put(c->t->e, &k, s, c->env->session_timeout))
 		SSL_SESSION_free(s);
 }
 
-/* The handshake passed every check: its TLS 1.2 session may be kept. */
+/*
+ * The handshake passed every check: its TLS 1.2 session may be kept.  A
+ * resumed session whose first handshake sent our certificate still
+ * authenticates us (zERT names the certificate).
+ */
 static void conn_client_sess_keep(struct conn *c)
 {
 	SSL_SESSION *s = c->sess_pending;
 
+	if (c->tls_client && SSL_session_reused(c->ssl) &&
+	    engine_sess_cert_requested(SSL_get_session(c->ssl)))
+		c->cert_requested = 1;
 	c->sess_pending = NULL;
 	if (s)
 		conn_client_sess_put(c, s);

@@ -354,6 +354,13 @@ int engine_sess_put(struct engine *e, const struct engine_sess_key *k,
  * 1.3 ticket leaves the cache. */
 SSL_SESSION *engine_sess_get(struct engine *e,
 			     const struct engine_sess_key *k);
+/*
+ * A session whose handshake sent our certificate (the server asked):
+ * a connection that resumes it is client-authenticated by it, and its
+ * zERT record names the certificate.
+ */
+void engine_sess_set_cert_requested(SSL_SESSION *s);
+int engine_sess_cert_requested(const SSL_SESSION *s);
 /* Drop every session under k (TTLS_RESET_SESSION). */
 void engine_sess_forget(struct engine *e, const struct engine_sess_key *k);
 /* Free the cache (engine_destroy()). */

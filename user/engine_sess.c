@@ -101,9 +101,26 @@ static void sess_ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
 	free(sx);
 }
 
+/* SSL_SESSION ex_data: the server asked for our certificate (no free:
+ * the value is not a pointer). */
+static int sess_cert_idx = -1;
+
 static void ctx_idx_init(void)
 {
 	ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, sess_ctx_free);
+	sess_cert_idx = SSL_SESSION_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+void engine_sess_set_cert_requested(SSL_SESSION *s)
+{
+	if (sess_cert_idx >= 0)
+		SSL_SESSION_set_ex_data(s, sess_cert_idx, (void *)1);
+}
+
+int engine_sess_cert_requested(const SSL_SESSION *s)
+{
+	return s && sess_cert_idx >= 0 &&
+	       SSL_SESSION_get_ex_data(s, sess_cert_idx) != NULL;
 }
 
 int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx)

@@ -4,9 +4,12 @@
 of the outbound tests (the engine is its client).
 
 One thread per connection over ssl.SSLSocket; every line received is echoed
-back.  One JSON line per connection goes to --log:
+back.  --also-port listens on more ports with the same context, so a session
+made on one port can be resumed on another.  One JSON line per connection goes to --log:
 
+  port          the port the client connected to (--port or an --also-port)
   peer          the client's address (the engine's wire end)
+  resumed       the client resumed an earlier session (abbreviated handshake)
   version, cipher, sni     what was negotiated; sni = the name the client
                 sent (None when it sent none)
   client_cert   subject of the client certificate, if one was sent
@@ -67,7 +70,7 @@ def tcp_end(s):
 
 
 def handle(raw, addr, ctx, args, rec):
-    r = {"port": args.port, "peer": [addr[0], addr[1]], "t0": time.time(),
+    r = {"port": raw.getsockname()[1], "peer": [addr[0], addr[1]], "t0": time.time(),
          "bytes_in": 0, "bytes_out": 0, "id": None, "end": None,
          "sni": None, "client_cert": None}
     h = hashlib.sha256()
@@ -82,6 +85,7 @@ def handle(raw, addr, ctx, args, rec):
         s.do_handshake()
         r["version"] = s.version()
         r["cipher"] = s.cipher()[0]
+        r["resumed"] = s.session_reused
         r["sni"] = getattr(s, "sni_seen", None)
         r["client_cert"] = subject_str(s.getpeercert())
         while True:
@@ -130,6 +134,7 @@ def handle(raw, addr, ctx, args, rec):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--also-port", type=int, action="append", default=[])
     ap.add_argument("--bind", default="0.0.0.0")
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
@@ -155,19 +160,27 @@ def main():
 
     rec = Recorder(args.log)
     # "::" is a dual-stack listener: IPv6 and v4-mapped IPv4 peers
-    ls = socket.socket(socket.AF_INET6 if ":" in args.bind else socket.AF_INET,
-                       socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((args.bind, args.port))
-    ls.listen(256)
+    listeners = []
+    for port in [args.port] + args.also_port:
+        ls = socket.socket(socket.AF_INET6 if ":" in args.bind else socket.AF_INET,
+                           socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((args.bind, port))
+        ls.listen(256)
+        listeners.append(ls)
+    for ls in listeners[1:]:
+        threading.Thread(target=serve, args=(ls, ctx, args, rec), daemon=True).start()
     if args.ready:
         with open(args.ready, "w") as f:
             f.write("%d\n" % os.getpid())
+    serve(listeners[0], ctx, args, rec)
+
+
+def serve(ls, ctx, args, rec):
     while True:
         raw, addr = ls.accept()
         threading.Thread(target=handle, args=(raw, addr, ctx, args, rec),
                          daemon=True).start()
-
 
 if __name__ == "__main__":
     sys.exit(main())
