@@ -204,7 +204,7 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	struct attls_endpoint hop;
 	struct attls_bound_val *bound;
 	struct attls_flow flow = {};
-	struct attls_secmap_val *sec;
+	enum attls_sec_verdict sec;
 	struct bpf_sock *sk;
 	__u32 ip6[4], family, idx;
 	__u64 gen = 0;
@@ -251,16 +251,11 @@ int attls_lookup(struct bpf_sk_lookup *ctx)
 	c.owner = &bound->owner;
 	c.dir = ATTLS_RF_INBOUND;
 	matched = attls_classify(&c, &gen);
-	sec = attls_secmap_find(bound->owner.cgroup_id, flow.laddr, flow.raddr);
-	if (attls_secmap_wins(sec, matched, c.clause, gen)) {
-		if (sec->protect != ATTLS_SECMAP_PROTECT) {
-			attls_stat_inc(ATTLS_STAT_SEC_CLEAR);
-			return SK_PASS;
-		}
+	sec = attls_secondary(bound->owner.cgroup_id, &flow, matched, &c, &gen);
+	if (sec == ATTLS_SEC_CLEAR) {
+		return SK_PASS;
+	} else if (sec == ATTLS_SEC_STEER) {
 		steer.flags = ATTLS_STEER_F_SECONDARY;
-		c.rule_id = sec->rule_id;
-		c.clause = sec->clause;
-		gen = sec->generation;
 	} else if (!matched) {
 		attls_stat_inc(ATTLS_STAT_SYN_NOMATCH);
 		return SK_PASS;
@@ -441,7 +436,7 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	struct attls_owner owner, *o;
 	struct attls_orig *orig;
 	struct attls_flow flow = {};
-	struct attls_secmap_val *sec;
+	enum attls_sec_verdict sec;
 	struct bpf_sock *sk = ctx->sk, *lsn;
 	__u32 idx, ip6[4], type, proto, flags = 0;
 	__u64 gen = 0;
@@ -484,16 +479,11 @@ static __always_inline int attls_connect(struct bpf_sock_addr *ctx, const int v6
 	c.dir = ATTLS_RF_OUTBOUND;
 	matched = attls_classify(&c, &gen);
 	/* SecondaryMap: an FTP server's active-mode data connection */
-	sec = attls_secmap_find(owner.cgroup_id, flow.laddr, flow.raddr);
-	if (attls_secmap_wins(sec, matched, c.clause, gen)) {
-		if (sec->protect != ATTLS_SECMAP_PROTECT) {
-			attls_stat_inc(ATTLS_STAT_SEC_CLEAR);
-			return 1;
-		}
+	sec = attls_secondary(owner.cgroup_id, &flow, matched, &c, &gen);
+	if (sec == ATTLS_SEC_CLEAR) {
+		return 1;
+	} else if (sec == ATTLS_SEC_STEER) {
 		flags = ATTLS_STEER_F_SECONDARY;
-		c.rule_id = sec->rule_id;
-		c.clause = sec->clause;
-		gen = sec->generation;
 	} else if (!matched) {
 		attls_stat_inc(ATTLS_STAT_CONNECT_NOMATCH);
 		return 1;

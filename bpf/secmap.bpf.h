@@ -51,4 +51,33 @@ static __always_inline int attls_secmap_wins(const struct attls_secmap_val *sv,
 	return sv->generation == gen && clause > sv->clause;
 }
 
+enum attls_sec_verdict {
+	ATTLS_SEC_OWN = 0,	/* no primary wins: the own classification stands */
+	ATTLS_SEC_CLEAR,	/* secondary of a Clear primary (FTP PROT C): pass */
+	ATTLS_SEC_STEER,	/* secondary: *c and *gen are now the primary's */
+};
+
+/*
+ * SecondaryMap for a connection of a socket owned in cgroup `cgid` that
+ * attls_classify() classified as (matched, *c, *gen): sk_lookup and
+ * connect4/6 share this decision (and its Clear counter).
+ */
+static __always_inline enum attls_sec_verdict
+attls_secondary(__u64 cgid, const struct attls_flow *f, int matched,
+		struct attls_classify_ctx *c, __u64 *gen)
+{
+	struct attls_secmap_val *sec = attls_secmap_find(cgid, f->laddr, f->raddr);
+
+	if (!attls_secmap_wins(sec, matched, c->clause, *gen))
+		return ATTLS_SEC_OWN;
+	if (sec->protect != ATTLS_SECMAP_PROTECT) {
+		attls_stat_inc(ATTLS_STAT_SEC_CLEAR);
+		return ATTLS_SEC_CLEAR;
+	}
+	c->rule_id = sec->rule_id;
+	c->clause = sec->clause;
+	*gen = sec->generation;
+	return ATTLS_SEC_STEER;
+}
+
 #endif /* ATTLS_SECMAP_BPF_H */
