@@ -136,7 +136,8 @@ static int set_ciphers(SSL_CTX *ctx, const struct attls_env_cfg *env,
 }
 
 /*
- * Session reuse, GSK style: GSK_V3_SESSION_TIMEOUT 0 turns reuse off; the
+ * Session reuse, GSK style: GSK_V3_SESSION_TIMEOUT 0 turns reuse off (in
+ * both roles; the client role's cache is engine_sess.c); the
  * server cache holds GSK_V3_SIDCACHE_SIZE sessions; stateless tickets
  * only with GSK_SESSION_TICKET_SERVER_ENABLE (Off by default, as in
  * System SSL).  Without them OpenSSL still resumes from its cache: TLS 1.2
