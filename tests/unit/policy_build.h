@@ -1,18 +1,34 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * policy_build.h - the policy unit tests' shared steps: parse + compile a
- * policy text and collect its printed diagnostics.  Header-only, like
+ * policy text, collect its printed diagnostics, write addresses as the
+ * image holds them.  Header-only, like
  * unit.h: each test binary is one translation unit.
  */
 #ifndef ATTLS_TEST_POLICY_BUILD_H
 #define ATTLS_TEST_POLICY_BUILD_H
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../../policy/policy.h"
+
+/* Addresses as the compiled image holds them: 16 bytes, IPv4 mapped. */
+static inline void v4(uint8_t out[16], const char *s)
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	inet_pton(AF_INET, s, out + 12);
+}
+
+static inline void v6(uint8_t out[16], const char *s)
+{
+	inet_pton(AF_INET6, s, out);
+}
 
 /* All diagnostics as policy_diags_print() shows them (caller frees). */
 static inline char *diag_text(const struct policy_diags *d)

@@ -130,18 +130,6 @@ static int one_clause(const char *body, struct attls_rule *cl)
 	return ok;
 }
 
-static void v4(uint8_t out[16], const char *s)
-{
-	memset(out, 0, 10);
-	out[10] = out[11] = 0xff;
-	inet_pton(AF_INET, s, out + 12);
-}
-
-static void v6(uint8_t out[16], const char *s)
-{
-	inet_pton(AF_INET6, s, out);
-}
-
 /* ------------------------------------------------------------------ */
 /* tables                                                             */
 /* ------------------------------------------------------------------ */

@@ -118,18 +118,6 @@ static int build_env(const char *role, const char *adv, const char *extra,
 	return build(text, img, diags);
 }
 
-static void v4(uint8_t out[16], const char *s)
-{
-	memset(out, 0, 10);
-	out[10] = out[11] = 0xff;
-	inet_pton(AF_INET, s, out + 12);
-}
-
-static void v6(uint8_t out[16], const char *s)
-{
-	inet_pton(AF_INET6, s, out);
-}
-
 /* ------------------------------------------------------------------ */
 /* tables and values                                                  */
 /* ------------------------------------------------------------------ */
