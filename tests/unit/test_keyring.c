@@ -33,11 +33,17 @@
 #include "unit.h"
 
 /* The temporary key ring root of one test and its owner (us). */
+#define FIXTURE_CERTS	4
+
 struct fixture {
 	char root[PATH_MAX];
 	char owner[64];
 	EVP_PKEY *ca_key;
 	X509 *ca;
+	/* personal() certificates and keys, freed by fixture_fini() */
+	X509 *certs[FIXTURE_CERTS];
+	EVP_PKEY *keys[FIXTURE_CERTS];
+	int ncerts;
 };
 
 static EVP_PKEY *new_key(void)
@@ -199,16 +205,24 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 static void fixture_fini(struct fixture *f)
 {
 	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	while (f->ncerts--) {
+		X509_free(f->certs[f->ncerts]);
+		EVP_PKEY_free(f->keys[f->ncerts]);
+	}
 	X509_free(f->ca);
 	EVP_PKEY_free(f->ca_key);
 }
 
-/* A personal certificate of the test CA: (cert, key) or 0 on failure. */
-static int personal(const struct fixture *f, const char *cn, X509 **x,
-		    EVP_PKEY **k)
+/* A personal certificate of the test CA, owned by the fixture: (cert,
+ * key) or 0 on failure. */
+static int personal(struct fixture *f, const char *cn, X509 **x, EVP_PKEY **k)
 {
+	if (f->ncerts == FIXTURE_CERTS)
+		return 0;
 	*k = new_key();
 	*x = *k ? new_cert(cn, *k, f->ca, f->ca_key, 0, 0, 2) : NULL;
+	f->keys[f->ncerts] = *k;
+	f->certs[f->ncerts++] = *x;
 	return *x != NULL;
 }
 
@@ -266,10 +280,6 @@ static void test_default_and_usage(void)
 out:
 	keyring_free(kr);
 	SSL_CTX_free(ctx);
-	X509_free(c1);
-	X509_free(c2);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
 	fixture_fini(&f);
 }
 
@@ -323,10 +333,6 @@ static void test_ring_conf(void)
 out:
 	keyring_free(kr);
 	SSL_CTX_free(ctx);
-	X509_free(c1);
-	X509_free(c2);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
 	fixture_fini(&f);
 }
 
@@ -380,10 +386,6 @@ static void test_p12_and_protection(void)
 out:
 	keyring_free(kr);
 	SSL_CTX_free(ctx);
-	X509_free(c1);
-	X509_free(c2);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
 	fixture_fini(&f);
 }
 
@@ -495,12 +497,6 @@ static void test_certmap(void)
 	ASSERT_TRUE(keyring_certmap_load(f.root, &m, &res) < 0, "world-writable");
 out:
 	keyring_certmap_free(m);
-	X509_free(c1);
-	X509_free(c2);
-	X509_free(c3);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
-	EVP_PKEY_free(k3);
 	fixture_fini(&f);
 }
 
@@ -540,11 +536,7 @@ out:
 	fixture_fini(&f);
 free_keys:
 	SSL_CTX_free(ctx);
-	X509_free(ce);
-	X509_free(ce2);
 	X509_free(cr);
-	EVP_PKEY_free(ke);
-	EVP_PKEY_free(ke2);
 	EVP_PKEY_free(kr1);
 }
 
@@ -591,8 +583,6 @@ static void test_list_json(void)
 	ASSERT_TRUE(seen, "the default entry is listed");
 out:
 	json_object_put(o);
-	X509_free(c1);
-	EVP_PKEY_free(k1);
 	fixture_fini(&f);
 }
 
