@@ -535,14 +535,16 @@ def bpffs_mounted(path="/sys/fs/bpf"):
 # ---------------------------------------------------------------------------
 # pcap
 
-def pcap_flows(path):
-    """Parse a pcap of IPv4/TCP packets: {(src, sport, dst, dport): bytes}
-    (payload concatenated in capture order)."""
-    flows = {}
+def pcap_segments(path):
+    """TCP segments of a pcap, IPv4 and IPv6: [(src, sport, dst, dport,
+    flags, payload)] in capture order.  Link types: Ethernet (tcpdump -i
+    lo), Linux cooked v1/v2, raw IP; IPv6 extension headers are not used
+    by the tests and not parsed."""
+    out = []
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
-        return flows
+        return out
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
         end = "<"
@@ -551,38 +553,45 @@ def pcap_flows(path):
     else:
         raise TestFailure("%s: not a pcap file" % path)
     linktype = struct.unpack(end + "I", data[20:24])[0]
+    if linktype not in (1, 113, 276, 101, 12, 228):
+        raise TestFailure("%s: pcap link type %d not handled" % (path, linktype))
     off = 24
     while off + 16 <= len(data):
         incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
         pkt = data[off + 16:off + 16 + incl]
         off += 16 + incl
-        if linktype == 1:          # Ethernet (lo)
-            if len(pkt) < 14 or pkt[12:14] != b"\x08\x00":
-                continue
-            ip = pkt[14:]
-        elif linktype == 113:      # Linux cooked
-            if pkt[14:16] != b"\x08\x00":
-                continue
-            ip = pkt[16:]
-        elif linktype == 276:      # Linux cooked v2
-            if pkt[0:2] != b"\x08\x00":
-                continue
-            ip = pkt[20:]
-        elif linktype in (101, 12, 228):   # raw IP
-            ip = pkt
+        if linktype == 1:               # Ethernet (lo)
+            etype, ip = pkt[12:14], pkt[14:]
+        elif linktype == 113:           # Linux cooked
+            etype, ip = pkt[14:16], pkt[16:]
+        elif linktype == 276:           # Linux cooked v2
+            etype, ip = pkt[0:2], pkt[20:]
+        else:                           # raw IP
+            etype, ip = (b"\x86\xdd" if pkt[:1] and pkt[0] >> 4 == 6
+                         else b"\x08\x00"), pkt
+        if etype == b"\x08\x00" and len(ip) >= 20 and ip[0] >> 4 == 4 and ip[9] == 6:
+            tcp = ip[(ip[0] & 15) * 4:struct.unpack("!H", ip[2:4])[0]]
+            src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
+        elif etype == b"\x86\xdd" and len(ip) >= 40 and ip[6] == 6:
+            tcp = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+            src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+            dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
         else:
-            raise TestFailure("pcap link type %d not handled" % linktype)
-        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
             continue
-        ihl = (ip[0] & 15) * 4
-        total = struct.unpack("!H", ip[2:4])[0]
-        tcp = ip[ihl:total]
         if len(tcp) < 20:
             continue
         sport, dport = struct.unpack("!HH", tcp[:4])
-        doff = (tcp[12] >> 4) * 4
-        key = (socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport)
-        flows[key] = flows.get(key, b"") + tcp[doff:]
+        out.append((src, sport, dst, dport, tcp[13], tcp[(tcp[12] >> 4) * 4:]))
+    return out
+
+
+def pcap_flows(path):
+    """{(src, sport, dst, dport): payload bytes concatenated in capture
+    order} of a pcap's TCP segments (pcap_segments())."""
+    flows = {}
+    for src, sport, dst, dport, _, payload in pcap_segments(path):
+        key = (src, sport, dst, dport)
+        flows[key] = flows.get(key, b"") + payload
     return flows
 
 
@@ -2614,45 +2623,6 @@ def test_safcheck(env):
                                   "ID safcheck-c-%d\nnope\n" % os.getpid())
     check("nope" not in out, "an unmapped client certificate got through: %r" % out)
     env.wait_log(off, r"RC: 5120\b.*not in the SAFCheck certificate map")
-
-
-def pcap_segments(path):
-    """TCP segments of a pcap (IPv4): [(src, sport, dst, dport, flags,
-    payload)] in capture order."""
-    out = []
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return out
-    end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    linktype = struct.unpack(end + "I", data[20:24])[0]
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
-        pkt = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if linktype == 1 and pkt[12:14] == b"\x08\x00":
-            ip = pkt[14:]
-        elif linktype == 113 and pkt[14:16] == b"\x08\x00":
-            ip = pkt[16:]
-        elif linktype == 276 and pkt[0:2] == b"\x08\x00":
-            ip = pkt[20:]
-        elif linktype in (101, 12, 228):
-            ip = pkt
-        else:
-            continue
-        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
-            continue
-        ihl = (ip[0] & 15) * 4
-        total = struct.unpack("!H", ip[2:4])[0]
-        tcp = ip[ihl:total]
-        if len(tcp) < 20:
-            continue
-        sport, dport = struct.unpack("!HH", tcp[:4])
-        doff = (tcp[12] >> 4) * 4
-        out.append((socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]),
-                    dport, tcp[13], tcp[doff:]))
-    return out
 
 
 TCP_FIN, TCP_RST = 0x01, 0x04

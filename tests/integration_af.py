@@ -21,10 +21,6 @@ Output and exit codes as tests/integration.py.
 """
 import json
 import os
-import signal
-import socket
-import struct
-import subprocess
 import sys
 import time
 
@@ -199,76 +195,29 @@ class AfEnv(it.Env):
 # ---------------------------------------------------------------------------
 # capture: both address families
 
-def _pcap_packets(path):
-    """(src, sport, dst, dport, payload) of every TCP packet, IPv4 and
-    IPv6, of a pcap written by tcpdump -i lo (Ethernet link type)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return
-    end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    linktype = struct.unpack(end + "I", data[20:24])[0]
-    check(linktype == 1, "%s: link type %d, expected Ethernet" % (path, linktype))
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        ethertype, ip = frame[12:14], frame[14:]
-        if ethertype == b"\x08\x00" and len(ip) >= 20 and ip[9] == 6:
-            ihl = (ip[0] & 15) * 4
-            seg = ip[ihl:struct.unpack("!H", ip[2:4])[0]]
-            src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
-        elif ethertype == b"\x86\xdd" and len(ip) >= 40 and ip[6] == 6:
-            seg = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
-            src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
-            dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
-        else:
-            continue    # not TCP (IPv6 extension headers are not used here)
-        if len(seg) < 20:
-            continue
-        sport, dport = struct.unpack("!HH", seg[:4])
-        yield src, sport, dst, dport, seg[(seg[12] >> 4) * 4:]
-
-
 class Capture:
-    """tcpdump -i lo in the test netns for the duration of a with block;
-    then .streams(port) = {(src, sport, dst, dport): payload bytes}."""
+    """tcpdump -i lo in the test netns for the duration of a with block
+    (Env.capture_start/stop); then .streams() = {(src, sport, dst, dport):
+    payload bytes}, IPv4 and IPv6 (it.pcap_flows())."""
 
     def __init__(self, env, tag):
         self.env = env
-        self.pcap = env.path("af-%s.pcap" % tag)
-        self.log = env.path("af-%s.tcpdump.log" % tag)
-        self.td = None
+        self.tag = "af-" + tag
+        self.td = self.pcap = None
 
     def __enter__(self):
         if not it.shutil.which("tcpdump"):
             raise Skip("tcpdump not installed")
-        self.td = self.env.spawn(self.env.ns(
-            ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0",
-             "-Z", "root", "-w", self.pcap, "tcp"]), log=self.log)
-        deadline = time.monotonic() + 15
-        while "listening on" not in tail(self.log):
-            check(self.td.poll() is None, "tcpdump exited: %s" % tail(self.log))
-            check(time.monotonic() < deadline, "tcpdump did not start")
-            time.sleep(0.05)
+        self.td, self.pcap = self.env.capture_start(self.tag, "tcp")
         return self
 
     def __exit__(self, *exc):
         time.sleep(0.3)
-        self.td.send_signal(signal.SIGINT)
-        try:
-            self.td.wait(10)
-        except subprocess.TimeoutExpired:
-            it._killpg(self.td)
+        self.env.capture_stop(self.td)
         return False
 
     def streams(self):
-        out = {}
-        for src, sport, dst, dport, payload in _pcap_packets(self.pcap):
-            key = (src, sport, dst, dport)
-            out[key] = out.get(key, b"") + payload
-        return out
+        return it.pcap_flows(self.pcap)
 
 
 def no_cleartext(cap, secret, wire_port, what, hop_expected=True):
