@@ -30,23 +30,11 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "../policy/policy.h"
 #include "engine_int.h"
 #include "keyring.h"
 #include "log.h"
 #include "rc.h"
-
-static const char *role_name(enum attls_role r)
-{
-	switch (r) {
-	case ATTLS_ROLE_SERVER:
-		return "Server";
-	case ATTLS_ROLE_CLIENT:
-		return "Client";
-	case ATTLS_ROLE_SERVER_CLIENTAUTH:
-		return "ServerWithClientAuth";
-	}
-	return "?";
-}
 
 /*
  * The last env_log() of this thread (gen_build() keeps it with an
@@ -625,7 +613,7 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 		goto free_ctx;
 	}
 	log_debug("environment %s (%s): key ring %s loaded%s%s", env->name,
-		  role_name(env->role), res->path, user ? " for user " : "",
+		  attls_role_name(env->role), res->path, user ? " for user " : "",
 		  user ? user : "");
 	free(res);
 	ERR_clear_error();

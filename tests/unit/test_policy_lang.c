@@ -506,23 +506,13 @@ static int build_time(const char *body, time_t now,
 		      struct attls_map_image *img, char **diags)
 {
 	static char text[4096];
-	struct policy_diags *d = NULL;
-	struct policy *p = NULL;
-	int rc;
 
 	snprintf(text, sizeof(text),
 		 "TTLSRule r { LocalPortRange 1\n Direction Both\n"
 		 " IpTimeConditionRef t\n TTLSGroupActionRef off }\n"
 		 "TTLSGroupAction off { TTLSEnabled Off }\n"
 		 "IpTimeCondition t\n{\n%s\n}\n", body);	/* body at line 8 */
-	memset(img, 0, sizeof(*img));
-	rc = policy_parse_string("t.policy", text, &p, &d);
-	if (!rc)
-		rc = policy_compile_at(p, img, d, now);
-	*diags = diag_text(d);
-	policy_free(p);
-	policy_diags_free(d);
-	return rc;
+	return policy_build_at(text, now, img, diags);
 }
 
 static void test_time_parse_errors(void)
