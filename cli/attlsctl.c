@@ -497,16 +497,10 @@ static int do_conn_hops(struct ctl *c, int argc, char **argv)
  * caller puts it), or -errno with the reason printed.  A reply with
  * "ok": false is returned as -errno too, its message printed.
  */
-int ctl_request(const struct ctl *c, struct json_object *req,
-		struct json_object **reply)
+int ctl_connect(const struct ctl *c)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct json_object *r = NULL, *jok, *jerr, *jdiag, *jno;
-	struct json_tokener *tok;
-	const char *s;
-	char buf[65536];
-	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
 	ctl_socket_path(c->pin_root, sun.sun_path, sizeof(sun.sun_path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -516,8 +510,25 @@ int ctl_request(const struct ctl *c, struct json_object *req,
 		err = -errno;
 		p_err(c, "cannot reach attlsd at %s: %s (is attlsd running?)",
 		      sun.sun_path, strerror(-err));
-		goto close_fd;
+		close(fd);
+		return err;
 	}
+	return fd;
+}
+
+int ctl_request(const struct ctl *c, struct json_object *req,
+		struct json_object **reply)
+{
+	struct json_object *r = NULL, *jok, *jerr, *jdiag, *jno;
+	struct json_tokener *tok;
+	const char *s;
+	char buf[65536];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = ctl_connect(c);
+	if (fd < 0)
+		return fd;
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	if (!s || write(fd, s, strlen(s)) < 0 || write(fd, "\n", 1) < 0) {
 		err = -errno ?: -EIO;

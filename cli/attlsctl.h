@@ -27,6 +27,9 @@ struct cmd {
 void p_err(const struct ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A connection to attlsd's control socket: the fd, or -errno (printed). */
+int ctl_connect(const struct ctl *c);
+
 /*
  * One request to attlsd's control socket.  Returns 0 with *reply (the
  * caller puts it), or -errno with the reason printed.  A reply with

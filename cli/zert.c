@@ -484,7 +484,6 @@ static void print_human(struct json_object *r)
 
 static int do_watch(struct ctl *c, int argc, char **argv)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	static const char req[] = "{\"cmd\":\"zert-watch\"}\n";
 	char buf[65536], *lp = NULL;
 	size_t have = 0, lcap = 0;
@@ -495,16 +494,9 @@ static int do_watch(struct ctl *c, int argc, char **argv)
 	err = parse_filters(c, argc, argv, &f, 0);
 	if (err)
 		return err;
-	ctl_socket_path(c->pin_root, sun.sun_path, sizeof(sun.sun_path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = ctl_connect(c);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		err = -errno;
-		p_err(c, "cannot reach attlsd at %s: %s (is attlsd running?)",
-		      sun.sun_path, strerror(-err));
-		goto close_fd;
-	}
+		return fd;
 	if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
 		err = -errno ?: -EIO;
 		p_err(c, "sending to attlsd: %s", strerror(-err));

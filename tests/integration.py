@@ -535,6 +535,13 @@ def bpffs_mounted(path="/sys/fs/bpf"):
 # ---------------------------------------------------------------------------
 # pcap
 
+def read_ndjson(path):
+    """The complete records of an NDJSON file a helper is still writing
+    (a line still being appended has no newline yet)."""
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+
+
 def pcap_segments(path):
     """TCP segments of a pcap, IPv4 and IPv6: [(src, sport, dst, dport,
     flags, payload)] in capture order.  Link types: Ethernet (tcpdump -i
@@ -1044,12 +1051,7 @@ class Env:
         return res
 
     def tls_records(self):
-        out = []
-        with open(self.tlslog) as f:
-            for line in f:
-                if line.endswith("\n") and line.strip():
-                    out.append(json.loads(line))
-        return out
+        return read_ndjson(self.tlslog)
 
     def tls_record(self, ident, timeout=10):
         """tlssrv.py's record of the connection whose first line is ident."""
@@ -1178,13 +1180,7 @@ class Env:
 
     # -- records ----------------------------------------------------------
     def server_records(self):
-        out = []
-        with open(self.srvlog) as f:
-            for line in f:
-                # a line still being appended has no newline yet
-                if line.endswith("\n") and line.strip():
-                    out.append(json.loads(line))
-        return out
+        return read_ndjson(self.srvlog)
 
     def server_record(self, ident, timeout=10):
         """The server's record of the connection whose first line is

@@ -237,8 +237,7 @@ class AppEnv(it.Env):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with open(self.pysrv_log) as f:
-                    recs = [json.loads(line) for line in f if line.endswith("\n")]
+                recs = it.read_ndjson(self.pysrv_log)
             except FileNotFoundError:
                 recs = []
             if pred is None:
