@@ -54,11 +54,14 @@
 /*
  * INIT/STOP: what the application wrote before the request must reach the
  * engine's hop first (the engine counts what it holds and sends exactly
- * that in the old mode): its socket's not-yet-sent bytes (SIOCOUTQNSD;
- * loopback delivers what it sends at once).  Only a full hop receive
- * window (a partner that does not read) delays them; this bounds the
- * wait, after which the request is refused with EAGAIN: counted later,
- * those bytes would go in the new mode - after a stop, in cleartext.
+ * that in the old mode): its socket's send queue must be empty (SIOCOUTQ:
+ * not yet sent *or* not yet acknowledged; the hop acknowledges only what
+ * it has queued, so a segment the hop dropped under memory pressure and
+ * the sender will retransmit still counts - SIOCOUTQNSD would miss it).
+ * Only a full hop receive window (a partner that does not read) delays
+ * them; this bounds the wait, after which the request is refused with
+ * EAGAIN: counted later, those bytes would go in the new mode - after a
+ * stop, in cleartext.
  */
 #define APPCTL_OUTQ_WAIT_MS	100
 
@@ -201,7 +204,7 @@ static int wait_outq(int fd)
 	int i, q = 0;
 
 	for (i = 0; i <= APPCTL_OUTQ_WAIT_MS; i++) {
-		if (ioctl(fd, SIOCOUTQNSD, &q) || q <= 0)
+		if (ioctl(fd, SIOCOUTQ, &q) || q <= 0)
 			return 0;
 		if (i < APPCTL_OUTQ_WAIT_MS)
 			nanosleep(&ms, NULL);
