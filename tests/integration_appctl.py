@@ -480,6 +480,39 @@ def test_held_hello_times_out(env):
     env.wait_log(off, r"RC: 5141 ", timeout=HS_TIMEOUT + 10)
 
 
+def test_partial_header_then_close(env):
+    """The partner sends the first two bytes of a TLS record header
+    (0x16 0x03) and closes: no record can follow, so they are cleartext for
+    the application, and the partner's FIN reaches it at once (it used to
+    wait, unread, until the application acted)."""
+    src = """
+import json, socket, time
+s = socket.socket()
+s.bind((%(cli)r, 0))
+s.connect((%(addr)r, %(port)d))
+s.settimeout(%(wait)d)
+f = s.makefile("rb")
+banner = f.readline()
+s.sendall(b"\\x16\\x03")
+s.shutdown(socket.SHUT_WR)
+t0 = time.monotonic()
+try:
+    rest = s.recv(100)
+    eof = rest == b""
+except socket.timeout:
+    rest, eof = b"", False
+print(json.dumps({"banner": banner.decode(errors="replace"), "eof": eof,
+                  "rest": rest.decode(errors="replace"),
+                  "s": round(time.monotonic() - t0, 2)}))
+""" % {"cli": CLIENT_ADDR, "addr": ADDR, "port": P_APP, "wait": HS_TIMEOUT + 5}
+    cp = run(env.ns([PY, "-c", src]), timeout=HS_TIMEOUT + 20)
+    o = json.loads(cp.stdout.strip().splitlines()[-1])
+    check(o["banner"].startswith("220 "), "banner: %r" % o)
+    check(o["eof"] and o["s"] < HS_TIMEOUT,
+          "the application did not close after the partner's FIN behind a "
+          "partial TLS header: %r; application log:\n%s" % (o, env.app_log(P_APP)))
+
+
 def test_appctl_off_query_only(env):
     """ApplicationControlled Off: TLS at once; QUERY says policy 4 secure,
     control requests are EACCES."""
@@ -1044,6 +1077,7 @@ TESTS = [
     test_partner_cert,
     test_race_clienthello_before_init,
     test_held_hello_times_out,
+    test_partial_header_then_close,
     test_appctl_off_query_only,
     test_no_rule_and_bad_fds,
     test_cannot_control_others,

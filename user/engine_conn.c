@@ -1250,6 +1250,19 @@ static void conn_hold(struct conn *c)
 		conn_timed_add(c, engine_now_ns() + ns);
 }
 
+/* 1 when the partner has sent its FIN (TCP_INFO: nothing more will come
+ * after what is queued). */
+static int wire_peer_fin(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 0;
+	return ti.tcpi_state == TCP_CLOSE_WAIT || ti.tcpi_state == TCP_LAST_ACK ||
+	       ti.tcpi_state == TCP_CLOSING || ti.tcpi_state == TCP_TIME_WAIT;
+}
+
 /* Cleartext wire -> w2a (or the FTP helper), holding a TLS handshake
  * record (see above). */
 static int conn_clear_read(struct conn *c)
@@ -1265,12 +1278,17 @@ static int conn_clear_read(struct conn *c)
 	while (c->wire_rd && b->len < cap) {
 		n = recv(c->wire_fd, h, sizeof(h), MSG_PEEK);
 		if (n > 0 && tls_record_head(h, n)) {
-			/* A partial header: its next bytes bring a new edge. */
-			if (n < (ssize_t)sizeof(h))
-				c->wire_rd = 0;
-			else
+			if (n == (ssize_t)sizeof(h)) {
 				conn_hold(c);
-			return progress;
+				return progress;
+			}
+			/* A partial header: its next bytes bring a new edge,
+			 * and so does the partner's FIN - after which those
+			 * bytes are no record, only cleartext to relay. */
+			if (!wire_peer_fin(c->wire_fd)) {
+				c->wire_rd = 0;
+				return progress;
+			}
 		}
 		if (n > 0) {
 			n = conn_readv(c, c->wire_fd, b, cap);
