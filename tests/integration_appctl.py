@@ -435,17 +435,29 @@ def test_stop_and_restart(env):
 
 
 def test_reset_cipher_and_session(env):
-    """RESET_CIPHER sends a TLS 1.3 KeyUpdate: no error and data goes on;
-    RESET_SESSION succeeds; INIT when secure is EALREADY."""
-    res = env.starttls(P_APP, ["+STARTTLS", "a", "RESETCIPHER", "b", "RESETCIPHER",
-                               "RESETSESSION", "INITAGAIN", "c", "QUIT"])
+    """RESET_CIPHER sends a TLS 1.3 KeyUpdate asking the partner to update
+    too (it answers with its own), RESET_WRITE_CIPHER one that does not,
+    SEND_SESSION_TICKET a NewSessionTicket - each seen by the client as it
+    crosses - and data goes on after each; RESET_SESSION succeeds; INIT
+    when secure is EALREADY."""
+    res = env.starttls(P_APP, ["+STARTTLS", "a", "RESETCIPHER", "b", "RESETWRITE", "c",
+                               "SENDTICKET", "d", "RESETSESSION", "INITAGAIN", "e",
+                               "QUIT"])
     ok(res, "reset cipher session")
     rep = res["replies"]
-    check(rep[3] == "OK" and rep[5] == "OK", "RESET_CIPHER: %r" % rep)
-    check(rep[4] == "ECHO b", "data after KeyUpdate: %r" % rep[4])
-    check(rep[6] == "OK", "RESET_SESSION: %r" % rep[6])
-    check(rep[7].startswith("ERR EALREADY"), "INIT when secure: %r" % rep[7])
-    check(rep[8] == "ECHO c", "data after: %r" % rep[8])
+    check(rep[3:10] == ["OK", "ECHO b", "OK", "ECHO c", "OK", "ECHO d", "OK"],
+          "RESET_CIPHER, RESET_WRITE_CIPHER, SEND_SESSION_TICKET, RESET_SESSION: %r"
+          % rep)
+    check(rep[10].startswith("ERR EALREADY"), "INIT when secure: %r" % rep[10])
+    check(rep[11] == "ECHO e", "data after: %r" % rep[11])
+    post = [m for m in res["post"] if m != "rx:ticket"]
+    check(post == ["rx:keyupdate:1", "tx:keyupdate:0", "rx:keyupdate:0"],
+          "key updates on the wire (received / sent by the client): %r" % res["post"])
+    tickets = res["post"].count("rx:ticket")
+    # GSK_SESSION_TICKET_SERVER_COUNT (2) after the handshake, then ours
+    check(tickets == 3 and res["post"].index("rx:keyupdate:0") <
+          len(res["post"]) - 1 - res["post"][::-1].index("rx:ticket"),
+          "NewSessionTicket messages: %r" % res["post"])
 
 
 def test_partner_cert(env):
@@ -541,13 +553,16 @@ out["udp"] = call(u.fileno(), 1)
 l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
 out["listen"] = call(l.fileno(), 1)
 out["badfd"] = call(999, 1)
-out["badreq"] = call(l.fileno(), 0x80)
+out["badreq"] = call(l.fileno(), 0x200)
 out["perm"] = call(l.fileno(), 2 | 0x10)
+out["perm2"] = call(l.fileno(), 0x08 | 0x80)
+out["perm3"] = call(l.fileno(), 0x100 | 0x80)
 out["names"] = {k: E.errorcode.get(v["errno"], "0") for k, v in out.items()}
 """
     o = libcall(env, body)
     want = {"pipe": "ENOTSOCK", "udp": "EPROTOTYPE", "listen": "ENOTCONN",
-            "badfd": "EBADF", "badreq": "EINVAL", "perm": "EPERM"}
+            "badfd": "EBADF", "badreq": "EINVAL", "perm": "EPERM", "perm2": "EPERM",
+            "perm3": "EPERM"}
     check(o["names"] == want, "errnos %r, expected %r" % (o["names"], want))
 
 
@@ -638,10 +653,17 @@ def test_out_starttls_client_role(env):
     cleartext, asks STARTTLS, then INIT: attls sends the ClientHello and
     verifies the server (test CA of test/client, HostReferenceIdDNS).
     QUERY before (policy 5, not secure, sec 1 client) and after (secure,
-    TLS 1.3); GET_PARTNER_CERT is the server's certificate; STOP returns
-    to cleartext (close_notify both ways) and the echo goes on."""
+    TLS 1.3); GET_PARTNER_CERT is the server's certificate;
+    RESET_WRITE_CIPHER works in the client role, SEND_SESSION_TICKET is
+    EOPNOTSUPP there (tickets come from servers); STOP returns to
+    cleartext (close_notify both ways) and the echo goes on."""
     out = _app_out(env, ["+QUERY", "clear one", "+STARTTLS", "+QUERY", "+CERT",
+                         "+RESETWRITE", "+SENDTICKET",
                          "tls one", "+STOPTLS", "+QUERY", "clear two", "QUIT"])
+    check(out[6] == "OK", "RESET_WRITE_CIPHER in the client role: %r" % out)
+    check(out[7].startswith("ERR EOPNOTSUPP"), "SEND_SESSION_TICKET in the client "
+          "role: %r" % out)
+    del out[6:8]
     check(out[0] == "220 ready", "greeting: %r" % out)
     q1 = query_fields(out[1])
     check(q1["policy"] == "5" and q1["conn"] == "1" and q1["sec"] == "1"

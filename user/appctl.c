@@ -153,10 +153,15 @@ static uint32_t classify(struct appctl *a, int fd, char *rule, size_t len)
 /* Request flags the way SIOCTTLSCTL checks them: 0, EINVAL or EPERM. */
 static int check_req(uint32_t req)
 {
-	uint32_t ctl = ATTLS_REQ_RESET_SESSION | ATTLS_REQ_RESET_CIPHER;
+	uint32_t post = ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_RESET_WRITE_CIPHER |
+			ATTLS_REQ_SEND_SESSION_TICKET;
+	uint32_t ctl = ATTLS_REQ_RESET_SESSION | post;
 
 	if (!req || (req & ~ATTLS_REQ_ALL))
 		return EINVAL;
+	/* One post-handshake message per request. */
+	if ((req & post) & ((req & post) - 1))
+		return EPERM;
 	if ((req & ATTLS_REQ_INIT_CONNECTION) &&
 	    (req & (ctl | ATTLS_REQ_STOP_CONNECTION)))
 		return EPERM;
@@ -193,7 +198,8 @@ static int check_socket(int fd, uint32_t req)
 		return ENOTCONN;
 	/* closing: status only */
 	return req & (ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_STOP_CONNECTION |
-		      ATTLS_REQ_RESET_CIPHER) ? EPIPE : 0;
+		      ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_RESET_WRITE_CIPHER |
+		      ATTLS_REQ_SEND_SESSION_TICKET) ? EPIPE : 0;
 }
 
 /* Wait (bounded) until what the application wrote has reached the hop:

@@ -270,8 +270,12 @@ static void job_handle(struct appctl_job *job, struct conn *c)
 		if (v.client)
 			conn_client_sess_forget(c);
 	}
-	if (req & ATTLS_REQ_RESET_CIPHER) {
-		err = conn_tls_rekey(c);
+	if (req & (ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_RESET_WRITE_CIPHER |
+		   ATTLS_REQ_SEND_SESSION_TICKET)) {
+		err = conn_tls_post_hs(c, req & ATTLS_REQ_RESET_CIPHER ?
+				       CONN_KEY_UPDATE :
+				       req & ATTLS_REQ_RESET_WRITE_CIPHER ?
+				       CONN_KEY_UPDATE_WRITE : CONN_NEW_TICKET);
 		if (err) {
 			err = -err == EIO ? ECONNRESET : -err;
 			goto reply;

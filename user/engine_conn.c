@@ -2704,8 +2704,13 @@ int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg)
 	return 0;
 }
 
-int conn_tls_rekey(struct conn *c)
+int conn_tls_post_hs(struct conn *c, enum conn_post_hs op)
 {
+	static const char *const what[] = {
+		[CONN_KEY_UPDATE] = "key update (update_requested)",
+		[CONN_KEY_UPDATE_WRITE] = "key update (our keys only)",
+		[CONN_NEW_TICKET] = "new session ticket",
+	};
 	int r, se;
 
 	if (c->dead)
@@ -2715,8 +2720,26 @@ int conn_tls_rekey(struct conn *c)
 	if (SSL_version(c->ssl) != TLS1_3_VERSION)
 		return -EOPNOTSUPP;	/* SSL_OP_NO_RENEGOTIATION for 1.2 */
 	ERR_clear_error();
-	if (SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED) != 1) {
-		attls_ssl_drain(c->desc, "SSL_key_update");
+	switch (op) {
+	case CONN_KEY_UPDATE:
+	case CONN_KEY_UPDATE_WRITE:
+		r = SSL_key_update(c->ssl, op == CONN_KEY_UPDATE ?
+				   SSL_KEY_UPDATE_REQUESTED :
+				   SSL_KEY_UPDATE_NOT_REQUESTED);
+		break;
+	case CONN_NEW_TICKET:
+		/* Server role with resumption on (GSK_V3_SESSION_TIMEOUT
+		 * not 0): the ticket is stateless or stateful as the
+		 * environment's handshake tickets are. */
+		if (c->tls_client || !c->env->session_timeout)
+			return -EOPNOTSUPP;
+		r = SSL_new_session_ticket(c->ssl);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r != 1) {
+		attls_ssl_drain(c->desc, what[op]);
 		return -EOPNOTSUPP;
 	}
 	/* Send it now unless a write is pending (which then carries it). */
@@ -2725,12 +2748,12 @@ int conn_tls_rekey(struct conn *c)
 		if (r != 1) {
 			se = SSL_get_error(c->ssl, r);
 			if (!ssl_wait(c, se, &c->wr_want)) {
-				attls_ssl_drain(c->desc, "KeyUpdate");
+				attls_ssl_drain(c->desc, what[op]);
 				return -EIO;
 			}
 		}
 	}
-	log_debug("%s: application control: key update sent", c->desc);
+	log_debug("%s: application control: %s sent", c->desc, what[op]);
 	return 0;
 }
 

@@ -512,7 +512,11 @@ void conn_set_fail(SSL *ssl, int rc, const char *cause);
  *	conn_tls_start()).  cb(c, 0) when done; cb(c, rc) if it failed.
  *	-EPROTO when decrypted bytes still wait for the application.
  *
- *   conn_tls_rekey(c)	TLS 1.3 KeyUpdate (update_requested) now.
+ *   conn_tls_post_hs(c, op)
+ *	TLS 1.3 only, now: a KeyUpdate asking the partner to update too
+ *	(RESET_CIPHER), one for our sending keys only (RESET_WRITE_CIPHER),
+ *	or a NewSessionTicket (SEND_SESSION_TICKET; server role with
+ *	resumption on).
  *
  * The race rule: in cleartext, a wire stream whose unread head is a TLS
  * handshake record header (0x16 0x03 0x00-0x04) is NOT relayed: the engine
@@ -547,9 +551,14 @@ enum conn_tls_state {
 int conn_tls_start(struct conn *c, int client, int allow_hstimeout,
 		   conn_tls_cb cb, void *arg);
 int conn_tls_stop(struct conn *c, conn_tls_cb cb, void *arg);
+enum conn_post_hs {
+	CONN_KEY_UPDATE,	/* ours and the partner's keys */
+	CONN_KEY_UPDATE_WRITE,	/* ours only */
+	CONN_NEW_TICKET,
+};
 /* 0, -EALREADY (not secure), -EOPNOTSUPP (TLS 1.2: renegotiation is
- * disabled), -EIO. */
-int conn_tls_rekey(struct conn *c);
+ * disabled; a ticket from the client role or without resumption), -EIO. */
+int conn_tls_post_hs(struct conn *c, enum conn_post_hs op);
 enum conn_tls_state conn_tls_state(const struct conn *c);
 
 /* What another module may read of a connection (valid until it ends). */

@@ -15,7 +15,10 @@ Steps (each expects one reply line and records it):
                 ways), cleartext again
     +SLEEP:S    wait S seconds
 Prints one JSON object: {"ok": bool, "replies": [...], "tls": {...},
-"local": [addr, port], "error": "..."}.
+"local": [addr, port], "post": [...], "error": "..."}.  "post" lists the
+TLS 1.3 post-handshake messages as they crossed, in order: "rx:ticket",
+"rx:keyupdate:0" / "rx:keyupdate:1" (update_not_requested / requested),
+"tx:keyupdate:N" (Python's OpenSSL message callback).
 """
 import argparse
 import json
@@ -46,6 +49,18 @@ def main():
     ctx.check_hostname = False
     if a.cert:
         ctx.load_cert_chain(a.cert, a.key)
+    out["post"] = []
+
+    def msg(conn, direction, version, content_type, msg_type, data):
+        # Handshake messages only (22); NewSessionTicket 4, KeyUpdate 24.
+        if int(content_type) != 22 or int(msg_type) not in (4, 24) or len(data) < 4:
+            return
+        d = "rx" if direction == "read" else "tx"
+        if int(msg_type) == 4:
+            out["post"].append(d + ":ticket")
+        else:
+            out["post"].append("%s:keyupdate:%d" % (d, data[4] if len(data) > 4 else -1))
+    ctx._msg_callback = msg                        # Python's debug hook
     cur = sock
     buf = b""
 

@@ -19,7 +19,10 @@
  *   CERT                "CERT len=N subject=..." or "CERT none"
  *                       (first with a 16-byte buffer: must be ENOBUFS)
  *   ADDR                "ADDR local=A:P peer=A:P" (getsockname/getpeername)
- *   RESETCIPHER / RESETSESSION / INITAGAIN   "OK" or "ERR errno-name rc=N"
+ *   RESETCIPHER / RESETWRITE / SENDTICKET / RESETSESSION / INITAGAIN
+ *                       ATTLS_REQ_RESET_CIPHER, _RESET_WRITE_CIPHER,
+ *                       _SEND_SESSION_TICKET, _RESET_SESSION, _INIT_CONNECTION:
+ *                       "OK" or "ERR errno-name rc=N"
  *   FAKESTART           "OK" but no INIT (a broken application)
  *   QUIT                closes; anything else: "ECHO <line>"
  * A failed INIT/STOP prints "starttls_srv: ..." on stderr and ends the
@@ -36,6 +39,8 @@
  *   +QUERY      prints the QUERY line (as the server's QUERY reply)
  *   +CERT       prints the CERT line (the server's certificate)
  *   +ADDR       prints the ADDR line of its own socket
+ *   +RESETCIPHER, +RESETWRITE, +SENDTICKET, +RESETSESSION
+ *               that request on its own socket: "OK" or "ERR ..."
  *   QUIT        send "QUIT", expect the server to close; prints "EOF"
  * Exit status 0 when every step ran, 1 otherwise (the reason on stderr).
  */
@@ -90,6 +95,27 @@ static int read_line(struct line_in *in, char *out, size_t outlen)
 			return 0;
 		in->len += (size_t)n;
 	}
+}
+
+/* The one-shot request a command line asks for, 0 for other lines. */
+static uint32_t line_req(const char *line)
+{
+	static const struct {
+		const char *cmd;
+		uint32_t req;
+	} cmds[] = {
+		{ "RESETCIPHER", ATTLS_REQ_RESET_CIPHER },
+		{ "RESETWRITE", ATTLS_REQ_RESET_WRITE_CIPHER },
+		{ "SENDTICKET", ATTLS_REQ_SEND_SESSION_TICKET },
+		{ "RESETSESSION", ATTLS_REQ_RESET_SESSION },
+		{ "INITAGAIN", ATTLS_REQ_INIT_CONNECTION },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(line, cmds[i].cmd))
+			return cmds[i].req;
+	return 0;
 }
 
 static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -297,12 +323,8 @@ static void serve(int fd, int nonblock)
 			cmd_cert(fd, fd);
 		} else if (!strcmp(line, "ADDR")) {
 			cmd_addr(fd, fd);
-		} else if (!strcmp(line, "RESETCIPHER") ||
-			   !strcmp(line, "RESETSESSION") ||
-			   !strcmp(line, "INITAGAIN")) {
-			uint32_t req = line[0] == 'I' ? ATTLS_REQ_INIT_CONNECTION :
-				       line[5] == 'C' ? ATTLS_REQ_RESET_CIPHER :
-				       ATTLS_REQ_RESET_SESSION;
+		} else if (line_req(line)) {
+			uint32_t req = line_req(line);
 
 			if (ioc_do(fd, req, &ioc, NULL, 0) < 0)
 				say_err(fd, &ioc, errno);
@@ -338,6 +360,15 @@ static int client_step(struct line_in *in, const char *st, int nonblock)
 	}
 	if (!strcmp(st, "+ADDR")) {
 		cmd_addr(fd, STDOUT_FILENO);
+		return 0;
+	}
+	if (st[0] == '+' && line_req(st + 1)) {
+		struct attls_ioc ioc;
+
+		if (ioc_do(fd, line_req(st + 1), &ioc, NULL, 0) < 0)
+			say_err(STDOUT_FILENO, &ioc, errno);
+		else
+			say(STDOUT_FILENO, "OK");
 		return 0;
 	}
 	if (start || !strcmp(st, "+STOPTLS"))

@@ -47,10 +47,17 @@ extern "C" {
 						 * within HandshakeTimeout keeps the
 						 * connection, in cleartext */
 #define ATTLS_REQ_RETURN_CERTIFICATE	0x40u	/* partner certificate (DER) */
-#define ATTLS_REQ_ALL			0x7fu
+#define ATTLS_REQ_RESET_WRITE_CIPHER	0x80u	/* new keys for what attls sends
+						 * (TLS 1.3 KeyUpdate, the partner
+						 * is not asked to update) */
+#define ATTLS_REQ_SEND_SESSION_TICKET	0x100u	/* a NewSessionTicket now (TLS 1.3
+						 * server role, resumption on) */
+#define ATTLS_REQ_ALL			0x1ffu
 /* The requests that need ApplicationControlled On (else EACCES). */
 #define ATTLS_REQ_CONTROL	(ATTLS_REQ_INIT_CONNECTION | ATTLS_REQ_RESET_SESSION | \
-				 ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_STOP_CONNECTION)
+				 ATTLS_REQ_RESET_CIPHER | ATTLS_REQ_STOP_CONNECTION | \
+				 ATTLS_REQ_RESET_WRITE_CIPHER | \
+				 ATTLS_REQ_SEND_SESSION_TICKET)
 
 /* attls_ioc.stat_policy (AT-TLS TTLSi_Stat_Policy). */
 #define ATTLS_POL_OFF		1	/* attls is not running */
@@ -123,7 +130,9 @@ struct attls_ioc {
  *   EPROTO  STOP with data the application has not read yet
  *   ENOBUFS certificate buffer too small (ioc->cert_len: size needed)
  *   (RETURN_CERTIFICATE with no partner certificate: 0 and cert_len 0)
- *   EOPNOTSUPP  RESET_CIPHER not possible on this session
+ *   EOPNOTSUPP  RESET_CIPHER / RESET_WRITE_CIPHER / SEND_SESSION_TICKET
+ *           not possible on this session (not TLS 1.3; a ticket from the
+ *           client role or with GSK_V3_SESSION_TIMEOUT 0)
  *   ENOSYS  attlsd does not answer (ioc->stat_policy = ATTLS_POL_OFF; a
  *           plain ATTLS_REQ_QUERY then returns 0)
  *   EBADF   fd is not open

@@ -14,10 +14,6 @@
 
 #include "attls.h"
 
-#define ATTLS_CONTROL_REQS	(ATTLS_REQ_INIT_CONNECTION | \
-				 ATTLS_REQ_STOP_CONNECTION | \
-				 ATTLS_REQ_RESET_SESSION | ATTLS_REQ_RESET_CIPHER)
-
 static int daemon_connect(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
