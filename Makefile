@@ -139,6 +139,7 @@ $(OUTPUT)/tests/test_keyring: $(OUTPUT)/user/keyring.o $(OUTPUT)/user/tlsinfo.o 
 	$(OUTPUT)/user/rc.o $(OUTPUT)/user/aj.o
 
 $(OUTPUT)/tests/test_trace: $(OUTPUT)/user/trace.o $(OUTPUT)/user/rc.o
+$(OUTPUT)/tests/test_engine_sess: $(OUTPUT)/user/engine_sess.o
 
 $(OUTPUT)/tests/test_appctl_class: $(OUTPUT)/user/appctl_class.o
 

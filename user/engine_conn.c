@@ -2032,7 +2032,8 @@ static void conn_client_sess_put(struct conn *c, SSL_SESSION *s)
 	if (c->cert_requested)
 		engine_sess_set_cert_requested(s);
 	if (conn_sess_key(c, &k) ||
-	    engine_sess_put(c->t->e, &k, s, c->env->session_timeout))
+	    engine_sess_put(c->t->e, SSL_get_SSL_CTX(c->ssl), &k, s,
+			    c->env->session_timeout))
 		SSL_SESSION_free(s);
 }
 

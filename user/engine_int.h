@@ -65,9 +65,10 @@
 #define ENGINE_CONNECT_TIMEOUT_NS	(30ull * 1000000000ull)
 /* Random hop ports tried before bind(addr, 0) (engine_conn.c). */
 #define ENGINE_HOP_TRIES	16
-/* Client session cache (engine_sess.c): sessions in all, and per
- * environment, destination and names. */
-#define ENGINE_SESS_MAX		512
+/* Client session cache (engine_sess.c): sessions in all (each
+ * environment: GSK_V3_SIDCACHE_SIZE, default 512), and per environment,
+ * destination and names. */
+#define ENGINE_SESS_MAX		4096
 #define ENGINE_SESS_PER_KEY	4
 #define ENGINE_USER_CACHE	16
 #define ENGINE_USER_TTL_NS	(60ull * 1000000000ull)
@@ -339,8 +340,9 @@ struct engine_sess_key {
 	char ref[ATTLS_HOST_LEN];	/* HostReferenceIdDNS checked, or "" */
 };
 /* Give a client SSL_CTX its serial, never reused, and tie its sessions in
- * e's cache to its life.  0 or -ENOMEM. */
-int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx);
+ * e's cache to its life; it keeps at most max of them (0: ENGINE_SESS_MAX).
+ * 0 or -ENOMEM. */
+int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx, unsigned max);
 /* The serial of ctx, 0 when it has none (no resumption). */
 uint64_t engine_sess_ctx_serial(const SSL_CTX *ctx);
 /*
@@ -348,8 +350,8 @@ uint64_t engine_sess_ctx_serial(const SSL_CTX *ctx);
  * `timeout` seconds.  -EINVAL (not resumable, timeout 0), -ETIME (already
  * expired) or -ENOMEM: s stays the caller's.
  */
-int engine_sess_put(struct engine *e, const struct engine_sess_key *k,
-		    SSL_SESSION *s, unsigned timeout);
+int engine_sess_put(struct engine *e, const SSL_CTX *ctx,
+		    const struct engine_sess_key *k, SSL_SESSION *s, unsigned timeout);
 /* A session to offer under k (a reference for the caller), or NULL; a TLS
  * 1.3 ticket leaves the cache. */
 SSL_SESSION *engine_sess_get(struct engine *e,

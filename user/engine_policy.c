@@ -157,7 +157,7 @@ static int set_sessions(struct engine *e, SSL_CTX *ctx,
 					       SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_set_timeout(ctx, env->session_timeout);
 		SSL_CTX_sess_set_new_cb(ctx, conn_client_sess_cb);
-		return engine_sess_ctx_mark(e, ctx);
+		return engine_sess_ctx_mark(e, ctx, env->session_cache_size);
 	}
 	if (!EVP_Digest(env->name, strlen(env->name), sid, &sidlen,
 			EVP_sha256(), NULL) ||

@@ -29,8 +29,9 @@
  * the same CA certificates and the same name: OpenSSL does not check the
  * certificate again on resumption.
  *
- * Bounded: ENGINE_SESS_MAX in all (least recently stored dropped
- * first), ENGINE_SESS_PER_KEY per key; a session expires after
+ * Bounded: GSK_V3_SIDCACHE_SIZE per environment (SSL_CTX) and
+ * ENGINE_SESS_MAX in all (least recently stored dropped first),
+ * ENGINE_SESS_PER_KEY per key; a session expires after
  * GSK_V3_SESSION_TIMEOUT, the server's ticket lifetime, or the server
  * certificate's notAfter, whichever is first.  TLS 1.3 tickets are
  * single-use (RFC 8446 C.4): taken out of the cache when offered.
@@ -48,8 +49,11 @@
 
 #define SESS_BUCKETS	256	/* power of two */
 
+struct sess_ctx;
+
 struct sess_ent {
 	TAILQ_ENTRY(sess_ent) lru;	/* newest first */
+	struct sess_ctx *sx;		/* its SSL_CTX's; outlives it */
 	LIST_ENTRY(sess_ent) chain;	/* bucket, newest first */
 	uint64_t hash;
 	time_t expires;			/* CLOCK_REALTIME seconds */
@@ -63,10 +67,12 @@ struct engine_sess_cache {
 	unsigned n;
 };
 
-/* Attached to a client SSL_CTX (ex_data): its serial and cache. */
+/* Attached to a client SSL_CTX (ex_data): its serial and cache, and
+ * its sessions there (n, under sess_lock) with their bound. */
 struct sess_ctx {
 	uint64_t serial;
 	struct engine *e;
+	unsigned n, max;
 };
 
 static int ctx_idx = -1;
@@ -94,7 +100,7 @@ static void sess_ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
 	sc = sx->e->sess;
 	for (ent = sc ? TAILQ_FIRST(&sc->lru) : NULL; ent; ent = next) {
 		next = TAILQ_NEXT(ent, lru);
-		if (ent->k.ctx_serial == sx->serial)
+		if (ent->sx == sx)
 			ent_drop(sc, ent);
 	}
 	pthread_mutex_unlock(&sx->e->sess_lock);
@@ -123,7 +129,7 @@ int engine_sess_cert_requested(const SSL_SESSION *s)
 	       SSL_SESSION_get_ex_data(s, sess_cert_idx) != NULL;
 }
 
-int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx)
+int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx, unsigned max)
 {
 	struct sess_ctx *sx;
 
@@ -135,6 +141,7 @@ int engine_sess_ctx_mark(struct engine *e, SSL_CTX *ctx)
 		return -ENOMEM;
 	sx->serial = atomic_fetch_add(&ctx_serial, 1) + 1;
 	sx->e = e;
+	sx->max = max ? max : ENGINE_SESS_MAX;
 	if (SSL_CTX_set_ex_data(ctx, ctx_idx, sx) != 1) {
 		free(sx);
 		return -ENOMEM;
@@ -179,6 +186,7 @@ static void ent_drop(struct engine_sess_cache *sc, struct sess_ent *ent)
 {
 	TAILQ_REMOVE(&sc->lru, ent, lru);
 	LIST_REMOVE(ent, chain);
+	ent->sx->n--;
 	SSL_SESSION_free(ent->s);
 	free(ent);
 	sc->n--;
@@ -235,31 +243,42 @@ static void cache_insert(struct engine_sess_cache *sc, struct sess_ent *ent,
 			oldest = e2;
 		}
 	}
-	if (same >= ENGINE_SESS_PER_KEY)
+	if (same >= ENGINE_SESS_PER_KEY) {
 		ent_drop(sc, oldest);
-	else if (sc->n >= ENGINE_SESS_MAX)
+	} else if (ent->sx->n >= ent->sx->max) {
+		/* The environment's oldest: walked to only at its bound. */
+		for (e2 = TAILQ_LAST(&sc->lru, sess_lru); e2->sx != ent->sx;
+		     e2 = TAILQ_PREV(e2, sess_lru, lru))
+			;
+		ent_drop(sc, e2);
+	} else if (sc->n >= ENGINE_SESS_MAX) {
 		ent_drop(sc, TAILQ_LAST(&sc->lru, sess_lru));
+	}
 	/* The oldest stored are the likeliest expired. */
 	while ((e2 = TAILQ_LAST(&sc->lru, sess_lru)) && e2->expires <= now)
 		ent_drop(sc, e2);
 	TAILQ_INSERT_HEAD(&sc->lru, ent, lru);
 	LIST_INSERT_HEAD(&sc->bucket[ent->hash & (SESS_BUCKETS - 1)], ent, chain);
 	sc->n++;
+	ent->sx->n++;
 }
 
-int engine_sess_put(struct engine *e, const struct engine_sess_key *k,
-		    SSL_SESSION *s, unsigned timeout)
+int engine_sess_put(struct engine *e, const SSL_CTX *ctx,
+		    const struct engine_sess_key *k, SSL_SESSION *s, unsigned timeout)
 {
+	struct sess_ctx *sx = ctx_idx < 0 ? NULL : SSL_CTX_get_ex_data(ctx, ctx_idx);
 	struct engine_sess_cache *sc;
 	struct sess_ent *ent;
 	time_t now = time(NULL);
 
-	if (!timeout || !k->ctx_serial || !SSL_SESSION_is_resumable(s))
+	if (!timeout || !sx || k->ctx_serial != sx->serial ||
+	    !SSL_SESSION_is_resumable(s))
 		return -EINVAL;
 	ent = calloc(1, sizeof(*ent));
 	if (!ent)
 		return -ENOMEM;
 	ent->k = *k;
+	ent->sx = sx;
 	ent->hash = key_hash(k);
 	ent->expires = sess_expiry(s, timeout, now);
 	if (ent->expires <= now) {
