@@ -109,12 +109,23 @@ static void jw_key(struct jw *w, const char *key)
 {
 	char last = w->len ? w->buf[w->len - 1] : '{';
 
+	size_t n = key ? strlen(key) : 0;
+	char *p;
+
+	/* keys are literals with nothing to escape: copied, not scanned */
+	if (jw_room(w, n + 4))
+		return;
+	p = w->buf + w->len;
 	if (last != '{' && last != '[')
-		jw_bytes(w, ",", 1);
+		*p++ = ',';
 	if (key) {
-		jw_quoted(w, key);
-		jw_bytes(w, ":", 1);
+		*p++ = '"';
+		memcpy(p, key, n);
+		p += n;
+		*p++ = '"';
+		*p++ = ':';
 	}
+	w->len = (size_t)(p - w->buf);
 }
 
 void jw_obj_open(struct jw *w, const char *key)

@@ -10,7 +10,9 @@
  * format before it; tests/unit/test_jw.c checks that against json-c).
  * Everything else (commands, summaries) keeps json-c and aj.h.
  *
- * Members of an object take a literal key; values in an array a NULL key.
+ * Members of an object take a literal key with nothing to escape (no '"',
+ * '\\' or control character: keys are copied as they are); values in an
+ * array a NULL key.
  * A failed growth sets w->err (-ENOMEM) and makes the rest no-ops: check it
  * once at the end.
  */
