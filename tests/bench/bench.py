@@ -959,6 +959,8 @@ curves = X25519
         secs, rate = (2, 4000) if self.quick else (4, 6000)
         log("zERT CPU per record: %d conn/s for %d s to the no-rule listener, %d runs" % (
             rate, secs, self.reps))
+        if self.attlsd is None:      # classify stops it
+            self.start_attlsd(self.path("bench.policy"))
         runs = []
         for rep in range(self.reps):
             off0 = self.zert_size()
