@@ -1082,12 +1082,15 @@ int keyring_crl_digest(const char *root, const char *keyring, const char *user,
 	}
 	md = EVP_MD_CTX_new();
 	err = md ? ring_scan(kr, dfd) : -ENOMEM;
+	if (!err && !kr->ncrls)
+		goto free_md;	/* all zero, as for a file */
 	if (!err && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		err = -ENOMEM;
 	for (i = 0; !err && i < kr->ncrls; i++)
 		err = crl_hash_file(md, dfd, kr->crls[i].file);
 	if (!err && (EVP_DigestFinal_ex(md, sha, &len) != 1 || len != 32))
 		err = -ENOMEM;
+free_md:
 	EVP_MD_CTX_free(md);
 	close(dfd);
 	ERR_clear_error();
