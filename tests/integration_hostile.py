@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
-from integration import (ADDR, HELPERS, PY, TestFailure,  # noqa: E402
+from integration import (ADDR, HELPERS, PY, Skip, TestFailure,  # noqa: E402
                          check, info, run)
 
 P_HEALTHY = 9480
@@ -119,11 +119,15 @@ class HostileEnv(it.Env):
     """integration.py's Env with this suite's policy and servers."""
 
     extra_attlsd_args = []
+    attlsd_cgroup_procs = None      # attlsd starts in this cgroup.procs
 
     def ns(self, cmd):
         cmd = list(cmd)
         if cmd and cmd[0] == self.attlsd_bin:
             cmd += self.extra_attlsd_args
+            if self.attlsd_cgroup_procs:
+                return (["sh", "-c", 'echo $$ > "$0" && exec "$@"',
+                         self.attlsd_cgroup_procs] + super().ns(cmd))
         return super().ns(cmd)
 
     def setup(self):
@@ -518,6 +522,52 @@ def test_restart_sigterm_live(env):
     after_restart(env, pins)
 
 
+def memory_cgroup(name):
+    """A fresh cgroup with a memory limit to put attlsd in: (directory,
+    the file that takes the limit).  cgroup v2 where its root delegates the
+    memory controller, else the v1 memory hierarchy of hybrid systems."""
+    v2 = it.find_cgroup2()
+    try:
+        with open(os.path.join(v2, "cgroup.subtree_control")) as f:
+            if "memory" in f.read().split():
+                return os.path.join(v2, name), "memory.max"
+    except OSError:
+        pass
+    with open("/proc/mounts") as f:
+        for line in f:
+            _, mnt, typ, opts = line.split()[:4]
+            if typ == "cgroup" and "memory" in opts.split(","):
+                return os.path.join(mnt, name), "memory.limit_in_bytes"
+    raise Skip("no memory controller (cgroup v2 or v1) to limit attlsd with")
+
+
+def test_default_limit_follows_memory_cgroup(env):
+    """Without --max-connections the limit is sized to a quarter of the
+    memory attlsd may use: its cgroup's limit when that is below physical
+    memory (a unit with MemoryMax=), not the machine's RAM."""
+    limit = 256 << 20
+    cg, knob = memory_cgroup("attls-mem-%d" % os.getpid())
+    os.mkdir(cg)
+    env.stop_attlsd(signal.SIGTERM)
+    try:
+        with open(os.path.join(cg, knob), "w") as f:
+            f.write(str(limit))
+        env.attlsd_cgroup_procs = os.path.join(cg, "cgroup.procs")
+        off = env.log_offset()
+        env.start_attlsd()
+        eng = env.engine()
+        want = limit // 4 // (2 * 64 * 1024 + 64 * 1024)
+        check(eng["max_connections"] == want, "default connection limit %s in a "
+              "cgroup limited to %d MiB, expected %d (a quarter of it / 192 KiB)"
+              % (eng["max_connections"], limit >> 20, want))
+        env.wait_log(off, r"at most %d concurrent protected connections \(default" % want)
+    finally:
+        env.attlsd_cgroup_procs = None
+        env.stop_attlsd(signal.SIGTERM)
+        env.start_attlsd()
+        os.rmdir(cg)
+
+
 TESTS = [
     test_status_shows_limits,
     test_cleartext_to_tls_port,
@@ -529,6 +579,7 @@ TESTS = [
     test_rule_max_connections,
     test_idle_timeout,
     test_global_max_connections,
+    test_default_limit_follows_memory_cgroup,
     test_restart_sigkill_live,
     test_restart_sigterm_live,
 ]

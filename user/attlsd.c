@@ -26,6 +26,7 @@
 #include "appctl.h"
 #include "conn_json.h"
 #include "trace.h"
+#include "cgroup.h"
 #include "ctl.h"
 #include "ctl_proto.h"
 #include "privdrop.h"
@@ -533,48 +534,14 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* The cgroup v2 mount point from /proc/mounts; 0 or -ENOENT. */
-static int cgroup2_mount(char *buf, size_t len)
-{
-	char dev[256], dir[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/mounts", "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(buf, len, "%s", dir);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
-
 /* Refuse to run inside a cgroup we protect: the engine's own sockets
  * would be classified and steered to itself. */
 static int check_own_cgroup(const struct attlsd *d)
 {
-	char line[PATH_MAX], mnt[PATH_MAX], self[2 * PATH_MAX], real[PATH_MAX];
-	FILE *f;
+	char self[2 * PATH_MAX], real[PATH_MAX];
 	unsigned i;
 
-	if (cgroup2_mount(mnt, sizeof(mnt)))
-		return 0;
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return 0;
-	self[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(self, sizeof(self), "%s%s", mnt, line + 3);
-		}
-	}
-	fclose(f);
-	if (!self[0])
+	if (cgroup2_self(self, sizeof(self)))
 		return 0;
 	for (i = 0; i < d->ncgroups; i++) {
 		size_t n;

@@ -400,7 +400,8 @@ void engine_steer_gc_free(struct engine *e);
 void engine_tstat_inc(_Atomic uint64_t *ctr);
 /*
  * Set e->max_conns: max_conns, or 0 for the default (what RLIMIT_NOFILE
- * and a quarter of physical memory allow, engine_limits_default()).
+ * and a quarter of the memory attlsd may use allow: physical memory or
+ * its cgroup's memory.max, engine_limits_default()).
  * After RLIMIT_NOFILE was raised and e->bufsize set.
  */
 void engine_limits_init(struct engine *e, unsigned max_conns);

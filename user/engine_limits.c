@@ -17,11 +17,13 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "engine_int.h"
 #include "log.h"
 #include "rc.h"
@@ -44,7 +46,10 @@ struct rule_slot {
  * struct conn.  Kernel socket memory is bounded separately (tcp_mem).
  */
 #define LIMITS_CONN_OVERHEAD	(64u * 1024u)
-/* The default global limit is sized to this share of physical memory. */
+/* The default global limit is sized to this share of the memory attlsd
+ * may use: physical memory, or its cgroup's memory limit when smaller (a
+ * unit with MemoryMax=; exceeding it would bring the OOM killer, not RC
+ * 5131). */
 #define LIMITS_MEM_SHARE	4
 
 void engine_tstat_inc(_Atomic uint64_t *ctr)
@@ -57,6 +62,7 @@ unsigned engine_limits_default(size_t bufsize, unsigned *by_fd, unsigned *by_mem
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 	unsigned long long mem, per_conn = 2ull * bufsize + LIMITS_CONN_OVERHEAD;
+	uint64_t cg = cgroup_memory_limit();
 	struct rlimit rl;
 
 	*by_fd = 1024 / 2;
@@ -67,6 +73,8 @@ unsigned engine_limits_default(size_t bufsize, unsigned *by_fd, unsigned *by_mem
 	*by_mem = UINT32_MAX / 2;
 	if (pages > 0 && psize > 0) {
 		mem = (unsigned long long)pages * (unsigned long long)psize;
+		if (cg < mem)
+			mem = cg;
 		mem = mem / LIMITS_MEM_SHARE / per_conn;
 		*by_mem = mem < 1 ? 1 : mem > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)mem;
 	}

@@ -33,6 +33,7 @@
 
 #include "addr.h"
 #include "aj.h"
+#include "cgroup.h"
 #include "log.h"
 #include "privdrop.h"
 #include "observe.h"
@@ -270,20 +271,9 @@ static const char *user_name(struct zert *z, uint32_t uid)
 
 static void cgroup_mount(struct zert *z)
 {
-	char dev[256], dir[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/mounts", "re");
-
 	z->cg_mnt_fd = -1;
-	if (!f)
-		return;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(z->cg_mnt, sizeof(z->cg_mnt), "%s", dir);
-			z->cg_mnt_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			break;
-		}
-	}
-	fclose(f);
+	if (!cgroup2_mount(z->cg_mnt, sizeof(z->cg_mnt)))
+		z->cg_mnt_fd = open(z->cg_mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 /*
