@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import integration as it                                   # noqa: E402
 from integration import ADDR, check, run                   # noqa: E402
-from integration_diag import error_line, failed_by_rc      # noqa: E402
+from integration_diag import DiagEnv, error_line, failed_by_rc  # noqa: E402
 
 P_AUTH, P_HIGH, P_MEDIUM, P_EXP_MED, P_EXP_LOW = range(9601, 9606)
 P_OUT, P_OUT_OK = 9610, 9611
@@ -112,18 +112,10 @@ class CrlEnv(it.Env):
         for port in (P_AUTH, P_HIGH, P_MEDIUM, P_EXP_MED, P_EXP_LOW):
             self.start_server(port, "echo")
         self.out_srv = {}
-        for port, cert, key in ((P_OUT, self.revsrv_pem, self.revsrv_key),
-                                (P_OUT_OK, self.srv_pem, self.srv_key)):
-            log = self.path("s_server.%d.log" % port)
-            p = self.spawn(self.ns(["openssl", "s_server", "-www", "-naccept", "1000000",
-                                    "-accept", "%s:%d" % (ADDR, port), "-cert", cert,
-                                    "-key", key]), log=log)
-            self.servers[port] = (p, p.pid)
-            deadline = time.monotonic() + 15
-            while "ACCEPT" not in it.tail(log):
-                check(p.poll() is None, "s_server %d exited: %s" % (port, it.tail(log)))
-                check(time.monotonic() < deadline, "s_server %d not ready" % port)
-                time.sleep(0.02)
+        self.start_s_server(P_OUT, self.revsrv_pem, self.revsrv_key)
+        self.start_s_server(P_OUT_OK, self.srv_pem, self.srv_key)
+
+    start_s_server = DiagEnv.start_s_server
 
     def serial(self, pem):
         out = run(["openssl", "x509", "-in", pem, "-noout", "-serial"],

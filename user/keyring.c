@@ -1800,6 +1800,29 @@ int keyring_certmap_find(const struct keyring_certmap *m, X509 *x, char *user,
 
 /* ---- attlsctl keyring list -------------------------------------------- */
 
+/*
+ * Finish one `keyring list` object o (err: how filling it went so far):
+ * the entry's failure rc/cause if any, then into arr; o is freed on error.
+ */
+static int list_add(struct json_object *arr, struct json_object *o, int err,
+		    int rc, const char *cause)
+{
+	if (!err && rc) {
+		err = aj_add_i64(o, "rc", rc);
+		err = err ?: aj_add_str(o, "error", cause);
+	}
+	ERR_clear_error();
+	if (err) {
+		json_object_put(o);
+		return err;
+	}
+	if (json_object_array_add(arr, o)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int list_entry(const struct keyring *kr, const struct kr_entry *e,
 		      struct json_object *arr)
 {
@@ -1828,20 +1851,7 @@ static int list_entry(const struct keyring *kr, const struct kr_entry *e,
 		err = err ?: aj_add_u64(o, "key_bits", d.key_bits);
 		err = err ?: aj_add_str(o, "sha256", d.sha256);
 	}
-	if (!err && e->rc) {
-		err = aj_add_i64(o, "rc", e->rc);
-		err = err ?: aj_add_str(o, "error", e->cause);
-	}
-	ERR_clear_error();
-	if (err) {
-		json_object_put(o);
-		return err;
-	}
-	if (json_object_array_add(arr, o)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
+	return list_add(arr, o, err, e->rc, e->cause);
 }
 
 /* One CRL of file c for `attlsctl keyring list`. */
@@ -1871,20 +1881,7 @@ static int list_crl(const struct kr_crl *c, X509_CRL *crl,
 		err = err ?: aj_add_u64(o, "revoked", rev ?
 					(uint64_t)sk_X509_REVOKED_num(rev) : 0);
 	}
-	if (!err && c->rc) {
-		err = aj_add_i64(o, "rc", c->rc);
-		err = err ?: aj_add_str(o, "error", c->cause);
-	}
-	ERR_clear_error();
-	if (err) {
-		json_object_put(o);
-		return err;
-	}
-	if (json_object_array_add(arr, o)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
+	return list_add(arr, o, err, c->rc, c->cause);
 }
 
 /* "crls": every CRL of every NAME.crl file; a bad file once, with its error. */

@@ -679,6 +679,26 @@ static int verify_with(SSL_CTX *ctx, X509 *x, int level)
 	return err;
 }
 
+/*
+ * A fresh server context *ctx with the ring's CA certificates and CRLs
+ * (the old one freed): what keyring_use_crls() returned, or -1000 when
+ * the ring or its CAs cannot be used.
+ */
+static int ring_crls(const struct fixture *f, const char *ring, SSL_CTX **ctx)
+{
+	struct keyring_res res;
+	struct keyring *kr = NULL;
+	int n = -1000;
+
+	SSL_CTX_free(*ctx);
+	*ctx = SSL_CTX_new(TLS_server_method());
+	if (*ctx && !keyring_open(f->root, ring, NULL, NULL, &kr, &res) &&
+	    !keyring_use_cas(kr, *ctx, 0, &res))
+		n = keyring_use_crls(kr, *ctx, &res);
+	keyring_free(kr);
+	return n;
+}
+
 /* NAME.crl files: PEM and DER, checked against the ring's CAs, the
  * revoked certificate refused, levels, the digest a reload compares. */
 static void test_crl(void)
@@ -713,68 +733,46 @@ static void test_crl(void)
 	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d1), 0, "digest");
 	memset(d2, 0, sizeof(d2));
 	ASSERT_TRUE(!memcmp(d1, d2, 32), "no CRLs: zero digest");
-	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_cas(kr, ctx, 0, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), 0, "no CRLs");
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 0, "no CRLs");
 	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_HIGH), X509_V_OK,
 		  "without CRL files nothing is revoked, even at High");
-	keyring_free(kr);
-	kr = NULL;
-	SSL_CTX_free(ctx);
-	ctx = SSL_CTX_new(TLS_server_method());
 
 	/* PEM: the revoked certificate fails at every level */
 	put_crl(&f, ring, "ca", crl, 0);
 	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d2), 0, "digest");
 	ASSERT_TRUE(memcmp(d1, d2, 32), "a CRL file changes the digest");
-	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_cas(kr, ctx, 0, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), 1, res.cause);
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "CRLs of the ring");
 	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_LOW), X509_V_ERR_CERT_REVOKED,
 		  "revoked at Low");
 	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_HIGH), X509_V_ERR_CERT_REVOKED,
 		  "revoked at High");
 	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_HIGH), X509_V_OK,
 		  "not revoked, current CRL: passes High");
-	keyring_free(kr);
-	kr = NULL;
-	SSL_CTX_free(ctx);
-	ctx = SSL_CTX_new(TLS_server_method());
 
 	/* DER, and expired: Medium and High refuse, Low uses it */
 	put_crl(&f, ring, "ca", old, 1);
 	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d3), 0, "digest");
 	ASSERT_TRUE(memcmp(d2, d3, 32), "replaced content changes the digest");
-	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_cas(kr, ctx, 0, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), 1, "DER CRL");
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "DER CRL");
 	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_MEDIUM), X509_V_ERR_CRL_HAS_EXPIRED,
 		  "expired CRL at Medium");
 	ASSERT_EQ(attls_rc_from_verify(X509_V_ERR_CRL_HAS_EXPIRED),
 		  ATTLS_RC_CRL_EXPIRED, "RC 5163");
 	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_LOW), X509_V_OK,
 		  "expired CRL used at Low");
-	keyring_free(kr);
-	kr = NULL;
-	SSL_CTX_free(ctx);
-	ctx = SSL_CTX_new(TLS_server_method());
 
 	/* High: a CRL only from another CA of the ring */
 	put_pem(&f, ring, "rogue", rogue, NULL, 0);
 	put_crl(&f, ring, "rogue", foreign, 0);
 	path_of(path, sizeof(path), &f, "%s/ca.crl", ring);
 	unlink(path);
-	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_cas(kr, ctx, 0, &res), 0, res.cause);
-	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), 1, res.cause);
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "CRLs of the ring");
 	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_HIGH), X509_V_ERR_UNABLE_TO_GET_CRL,
 		  "High without the issuer's CRL");
 	ASSERT_EQ(attls_rc_from_verify(X509_V_ERR_UNABLE_TO_GET_CRL),
 		  ATTLS_RC_CRL_MISSING, "RC 5162");
 	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_MEDIUM), X509_V_OK,
 		  "Medium without the issuer's CRL");
-	keyring_free(kr);
-	kr = NULL;
 
 	/* a CRL whose issuer is no CA of the ring, and garbage: RC 5161 */
 	path_of(path, sizeof(path), &f, "%s/rogue.pem", ring);
