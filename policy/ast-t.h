@@ -50,7 +50,7 @@ enum stmt_kind {
 	STMT_SIG,			/* TTLSSignatureParms */
 	STMT_GROUP_ADV,			/* TTLSGroupAdvancedParms */
 	STMT_GSK_ADV,			/* TTLSGskAdvancedParms */
-	STMT_GSK_LDAP,			/* TTLSGskLdapParms (ignored on Linux) */
+	STMT_GSK_LDAP,			/* TTLSGskLdapParms (GSK_CRL_SECURITY_LEVEL) */
 	STMT_GSK_OCSP,			/* TTLSGskOcspParms (ignored on Linux) */
 	STMT_GSK_CDP,			/* TTLSGskHttpCdpParms (ignored on Linux) */
 	/* PAGENT configuration files (one line each, no block) */
@@ -268,7 +268,17 @@ struct ast_gsk {
 	struct ast_val ticket_client;	/* GSK_SESSION_TICKET_CLIENT_ENABLE */
 	struct ast_val ticket_server;	/* GSK_SESSION_TICKET_SERVER_ENABLE */
 	struct ast_val ticket_count;	/* GSK_SESSION_TICKET_SERVER_COUNT */
-	struct ast_ref ldap, ocsp, cdp;	/* accepted, ignored with a warning */
+	struct ast_ref ldap;		/* -> TTLSGskLdapParms */
+	struct ast_ref ocsp, cdp;	/* accepted, ignored with a warning */
+};
+
+/*
+ * TTLSGskLdapParms: of the LDAP CRL settings only the security level
+ * applies on Linux, to the CRL files of the key ring; the LDAP server
+ * parameters are ignored with a warning (nothing is fetched).
+ */
+struct ast_gsk_ldap {
+	struct ast_val crl_level;	/* GSK_CRL_SECURITY_LEVEL: enum attls_crl_level */
 };
 
 /*
@@ -351,6 +361,7 @@ struct ast_stmt {
 		struct ast_sig sig;
 		struct ast_group_adv group_adv;
 		struct ast_gsk gsk;
+		struct ast_gsk_ldap gsk_ldap;
 		struct ast_cfg cfg;
 	} u;
 };

@@ -1240,6 +1240,13 @@ static const struct kw_enum ign_renego_ind[] = {
 	{ NULL, 0 },
 };
 
+static const struct kw_enum crl_levels[] = {
+	{ "Low", ATTLS_CRL_LOW },
+	{ "Medium", ATTLS_CRL_MEDIUM },
+	{ "High", ATTLS_CRL_HIGH },
+	{ NULL, 0 },
+};
+
 static const struct kw_enum ign_level[] = {
 	{ "Low", 1 },
 	{ "Medium", 1 },
@@ -1320,7 +1327,8 @@ static const struct kw_enum ign_level[] = {
 #define WHY_SYSPLEX	"sysplex-wide session caches exist only on z/OS\nremove the line"
 #define WHY_V2		"attls never enables SSLv2\nremove the line"
 #define WHY_TICKET	"not implemented by attls (OpenSSL manages its session tickets itself)\nremove the line"
-#define WHY_REVOKE	"certificate revocation checking (CRL, OCSP) is not implemented by attls\nremove the line; peers are checked against the key ring's CA certificates only"
+#define WHY_REVOKE	"attls fetches no revocation information (OCSP, HTTP CDP, LDAP)\nput the CAs' CRLs into the key ring as NAME.crl files and set GSK_CRL_SECURITY_LEVEL in TTLSGskLdapParms (docs/keyrings.md)"
+#define WHY_LDAP	"attls fetches no CRLs from LDAP\nput the CAs' CRLs into the key ring as NAME.crl files; GSK_CRL_SECURITY_LEVEL applies to them"
 #define WHY_SIGCERT	"OpenSSL has no separate list of signature algorithms for certificates\nSignaturePairs applies to certificates too"
 
 /* Parameter slots: one per field; X, XRef and an inline X share a slot. */
@@ -1639,26 +1647,31 @@ static const struct kw gsk_kws[] = {
 	IGN_ENUM("RevocationSecurityLevel", ign_level,
 		 "RevocationSecurityLevel Low|Medium|High", WHY_REVOKE),
 	IGN_BLOCK("TTLSGskHttpCdpParms", F(gsk.cdp), STMT_GSK_CDP, WHY_REVOKE),
-	IGN_BLOCK("TTLSGskLdapParms", F(gsk.ldap), STMT_GSK_LDAP, WHY_REVOKE),
+	BLOCK("TTLSGskLdapParms", F(gsk.ldap), STMT_GSK_LDAP, K_LDAP, 0),
+	REF("TTLSGskLdapParmsRef", F(gsk.ldap), STMT_GSK_LDAP, K_LDAP, 0),
 	IGN_BLOCK("TTLSGskOcspParms", F(gsk.ocsp), STMT_GSK_OCSP, WHY_REVOKE),
 };
 
 /* Inside an ignored statement: accepted as written, one warning at its use. */
 #define QUIET(n)	IGN_ANY(n, n " value", NULL)
 
+/* LDAP parameters: each warns (attls reads CRLs from the key ring only). */
+#define IGN_LDAP(n)	IGN_ANY(n, n " value", WHY_LDAP)
+
 static const struct kw gsk_ldap_kws[] = {
-	QUIET("CRLCacheEntryMaxsize"),
-	QUIET("CRLCacheExtended"),
-	QUIET("CRLCacheSize"),
-	QUIET("CRLCacheTempCRL"),
-	QUIET("CRLCacheTempCRLTimeout"),
-	QUIET("GSK_CRL_CACHE_TIMEOUT"),
-	QUIET("GSK_CRL_SECURITY_LEVEL"),
-	QUIET("GSK_LDAP_SERVER"),
-	QUIET("GSK_LDAP_SERVER_PORT"),
-	QUIET("GSK_LDAP_USER"),
-	QUIET("GSK_LDAP_USER_PW"),
-	QUIET("LDAPResponseTimeout"),
+	IGN_LDAP("CRLCacheEntryMaxsize"),
+	IGN_LDAP("CRLCacheExtended"),
+	IGN_LDAP("CRLCacheSize"),
+	IGN_LDAP("CRLCacheTempCRL"),
+	IGN_LDAP("CRLCacheTempCRLTimeout"),
+	IGN_LDAP("GSK_CRL_CACHE_TIMEOUT"),
+	ENUM("GSK_CRL_SECURITY_LEVEL", F(gsk_ldap.crl_level), 1, 0, crl_levels,
+	     "GSK_CRL_SECURITY_LEVEL Low|Medium|High"),
+	IGN_LDAP("GSK_LDAP_SERVER"),
+	IGN_LDAP("GSK_LDAP_SERVER_PORT"),
+	IGN_LDAP("GSK_LDAP_USER"),
+	IGN_LDAP("GSK_LDAP_USER_PW"),
+	IGN_LDAP("LDAPResponseTimeout"),
 };
 
 static const struct kw gsk_ocsp_kws[] = {

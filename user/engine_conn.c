@@ -74,6 +74,7 @@
 #include <openssl/x509v3.h>
 
 #include "../bpf/attls_tuple.h"
+#include "../policy/policy.h"
 #include "addr.h"
 #include "engine_int.h"
 #include "log.h"
@@ -1727,13 +1728,53 @@ static int conn_safcheck(struct conn *c, X509 *x, X509_STORE_CTX *store)
 	return 0;	/* reject */
 }
 
+/*
+ * GSK_CRL_SECURITY_LEVEL for a revocation-list finding about the chain
+ * (only raised when the ring holds CRLs: keyring_use_crls()).  No CRL
+ * from a certificate's issuer passes at Low and Medium, and always for
+ * the trust anchor (a CA of the ring, which no issuer above it can
+ * revoke); an expired or not yet valid CRL is used at Low, with a Trace 16
+ * note.  1 when tolerated (the store's error is cleared, so the verify
+ * result stays X509_V_OK and sessions are cached), 0 to reject.
+ */
+static int conn_crl_tolerated(struct conn *c, X509_STORE_CTX *store, int err,
+			      int depth, const char *subject)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+	int anchor = chain && depth == sk_X509_num(chain) - 1;
+	unsigned level = c->env->crl_level;
+	X509_CRL *crl = X509_STORE_CTX_get0_current_crl(store);
+	char next[32] = "?";
+
+	if (!keyring_crl_tolerates(level, err, anchor))
+		return 0;	/* reject */
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		trace_flow(&c->tr, 0, "Get", "CRL", "depth %d %s: no CRL from its "
+			   "issuer in the key ring: accepted (%s)", depth, subject,
+			   anchor ? "trust anchor" : "GSK_CRL_SECURITY_LEVEL below High");
+		break;
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		if (crl)
+			tlsinfo_time(X509_CRL_get0_nextUpdate(crl), next, sizeof(next));
+		trace_flow(&c->tr, err, "Get", "CRL", "depth %d %s: the issuer's CRL "
+			   "(nextUpdate %s) is %s: used all the same (%s)", depth,
+			   subject, next, X509_verify_cert_error_string(err),
+			   anchor ? "trust anchor" : "GSK_CRL_SECURITY_LEVEL Low");
+		break;
+	}
+	X509_STORE_CTX_set_error(store, X509_V_OK);
+	return 1;	/* accept */
+}
+
 int conn_verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
 					      SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(store);
-	char subject[256] = "?", ref[ATTLS_HOST_LEN + 32] = "";
+	char subject[256] = "?", ref[ATTLS_HOST_LEN + 96] = "";
 	int err = X509_STORE_CTX_get_error(store);
 	int depth = X509_STORE_CTX_get_error_depth(store);
 
@@ -1755,10 +1796,18 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
 	if (x)
 		X509_NAME_oneline(X509_get_subject_name(x), subject,
 				  sizeof(subject));
+	if (c && c->env && conn_crl_tolerated(c, store, err, depth, subject))
+		return 1;	/* accept */
 	if (c && c->env && (err == X509_V_ERR_HOSTNAME_MISMATCH ||
 			    err == X509_V_ERR_IP_ADDRESS_MISMATCH))
 		snprintf(ref, sizeof(ref), " (HostReferenceIdDNS %s)",
 			 c->env->host_ref_dns);
+	else if (c && c->env && (err == X509_V_ERR_UNABLE_TO_GET_CRL ||
+				 err == X509_V_ERR_CRL_HAS_EXPIRED ||
+				 err == X509_V_ERR_CRL_NOT_YET_VALID))
+		snprintf(ref, sizeof(ref), " (GSK_CRL_SECURITY_LEVEL %s, CRL "
+			 "files of key ring %.200s)",
+			 attls_crl_level_name(c->env->crl_level), c->env->keyring);
 	if (c)
 		conn_err(c, attls_rc_from_verify(err), "Initial Handshake",
 			 "partner certificate rejected at depth %d: %s%s: %s",

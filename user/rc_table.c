@@ -219,6 +219,18 @@ static const struct attls_rc_info rc_table[] = {
 	  "FTP control stream not acceptable",
 	  "ApplicationProtocol FTP: the control connection carried something the FTP helper refuses (a command line over 4096 bytes, a NUL byte, a CR that does not end the line, cleartext after AUTH TLS before the handshake), or the handshake after AUTH TLS could not start; the connection was closed. (CCC is only answered 534: the control connection stays protected.)",
 	  "Check the client; an FTP client never sends these. Repeated occurrences from one address can be an attack." },
+	{ ATTLS_RC_CRL_BAD, "CRL_BAD",
+	  "certificate revocation list not usable",
+	  "A NAME.crl file of the key ring cannot be read, holds no PEM or DER CRL, or a CRL in it is not signed by a CERTAUTH certificate of the ring. The environment is not built: a revocation list that cannot be trusted never silently turns revocation checking off.",
+	  "Replace the file with the CRL its CA issued (openssl crl -in NAME.crl -noout -text; openssl crl -CAfile ca.pem -in NAME.crl -noout verifies it), or add the issuing CA certificate to the ring; then attlsctl reload (a changed CRL file is read without bumping EnvironmentUserInstance)." },
+	{ ATTLS_RC_CRL_MISSING, "CRL_MISSING",
+	  "no certificate revocation list for the issuer",
+	  "GSK_CRL_SECURITY_LEVEL High: a certificate of the partner's chain (below the trust anchor) was issued by a CA for which the key ring holds no CRL, so its revocation status is unknown and the handshake was refused.",
+	  "Add the issuing CA's current CRL to the key ring as NAME.crl and attlsctl reload, or lower GSK_CRL_SECURITY_LEVEL to Medium in TTLSGskLdapParms." },
+	{ ATTLS_RC_CRL_EXPIRED, "CRL_EXPIRED",
+	  "certificate revocation list expired",
+	  "GSK_CRL_SECURITY_LEVEL Medium (the default) or High: the key ring's CRL from the issuer of a certificate of the partner's chain is past its nextUpdate time (or its lastUpdate is still in the future), so it may miss recent revocations and the handshake was refused.",
+	  "Put the CA's current CRL into the key ring (replace NAME.crl) and attlsctl reload; check the system clock. GSK_CRL_SECURITY_LEVEL Low accepts an expired CRL." },
 };
 
 _Static_assert(sizeof(rc_table) / sizeof(rc_table[0]) <= ATTLS_RC_MAX_CODES,

@@ -1034,11 +1034,11 @@ static void test_ignored_parms(void)
 		{ "TTLSGskAdvancedParms", "GSK_SESSION_TICKET_SERVER_KEY_REFRESH 300",
 		  "GSK_SESSION_TICKET_SERVER_KEY_REFRESH is ignored on Linux: not implemented by attls (OpenSSL manages its session tickets itself)" },
 		{ "TTLSGskAdvancedParms", "RevocationSecurityLevel High",
-		  "RevocationSecurityLevel is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
+		  "RevocationSecurityLevel is ignored on Linux: attls fetches no revocation information (OCSP, HTTP CDP, LDAP)" },
 		{ "TTLSGskAdvancedParms", "TTLSGskOcspParmsRef o",
-		  "TTLSGskOcspParmsRef is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
-		{ "TTLSGskAdvancedParms", "TTLSGskLdapParms\n {\n  GSK_LDAP_SERVER ldap.example.com\n  GSK_LDAP_SERVER_PORT 389\n }",
-		  "TTLSGskLdapParms is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
+		  "TTLSGskOcspParmsRef is ignored on Linux: attls fetches no revocation information (OCSP, HTTP CDP, LDAP)" },
+		{ "TTLSGskLdapParms", "GSK_LDAP_SERVER ldap.example.com",
+		  "GSK_LDAP_SERVER is ignored on Linux: attls fetches no CRLs from LDAP" },
 	};
 	char text[1024], want[1024], *got;
 	const char *hint;
@@ -1173,6 +1173,38 @@ static void test_user_instances(void)
 		ASSERT_EQ(img.actions[0].syslog_facility, ATTLS_FACILITY_DAEMON, "default");
 		ASSERT_EQ(img.actions[1].syslog_facility, ATTLS_FACILITY_AUTH, "Auth");
 	}
+	attls_map_image_free(&img);
+	free(diags);
+}
+
+/* GSK_CRL_SECURITY_LEVEL: inline TTLSGskLdapParms, Medium by default. */
+static void test_crl_level(void)
+{
+	const struct attls_env_cfg *e;
+	struct attls_map_image img;
+	char *diags;
+	int rc;
+
+	rc = build_env("Server", "", " TTLSGskAdvancedParms\n {\n"
+		       "  TTLSGskLdapParms\n  {\n   GSK_CRL_SECURITY_LEVEL high\n  }\n }",
+		       &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	ASSERT_STREQ(diags, "", "clean: the level is implemented");
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->crl_level, ATTLS_CRL_HIGH, "High");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Server", "", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->crl_level, ATTLS_CRL_MEDIUM, "z/OS default Medium");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Server", "", " TTLSGskAdvancedParms\n {\n"
+		       "  TTLSGskLdapParms\n  {\n   GSK_CRL_SECURITY_LEVEL Strict\n  }\n }",
+		       &img, &diags);
+	ASSERT_TRUE(rc != 0 && strstr(diags, "GSK_CRL_SECURITY_LEVEL Low|Medium|High"),
+		    diags);
 	attls_map_image_free(&img);
 	free(diags);
 }
@@ -1718,6 +1750,7 @@ static const struct {
 	{ NULL, "RenegotiationIndicator", "Optional" },
 	{ NULL, "ResetCipherTimer", "0" },
 	{ NULL, "RevocationSecurityLevel", "Medium" },
+	{ NULL, "GSK_CRL_SECURITY_LEVEL", "High" },
 	{ NULL, "SecondaryMap", "On" },
 	{ NULL, "ServerCertificateLabel", "c1 c2" },
 	{ NULL, "ServerEDHGroupSize", "2048" },
@@ -1854,6 +1887,7 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_keyring_forms),
 		UNIT_TEST(test_user_instances),
 		UNIT_TEST(test_gsk_sessions),
+		UNIT_TEST(test_crl_level),
 		UNIT_TEST(test_pagent_sample),
 		UNIT_TEST(test_pagent_errors),
 		UNIT_TEST(test_zos_sample),
