@@ -244,6 +244,11 @@ struct ast_adv {
 	struct ast_str host_ref_dns;	/* HostReferenceIdDNS */
 	struct ast_val idle_timeout;	/* IdleTimeout (attls extension) */
 	struct ast_val max_conns;	/* MaxConnections (attls extension) */
+	struct ast_val peer_min_rsa;	/* PeerMinRsaKeySize (bits) */
+	struct ast_val peer_min_dsa;	/* PeerMinDsaKeySize */
+	struct ast_val peer_min_ecc;	/* PeerMinECCKeySize */
+	struct ast_val peer_min_dh;	/* PeerMinDHKeySize */
+	struct ast_val peer_min_certver;	/* PeerMinCertVersion Any (0) | 3 (1) */
 };
 
 /* TTLSSignatureParms (z/OS 2.5 form). */

@@ -550,6 +550,11 @@ static int env_build(struct cctx *c, const struct env_inputs *in, int quiet,
 	cfg->middlebox_compat = ADV_V(cadv, eadv, middlebox, 0);
 	env_sessions(in, cfg);
 	env_crl_level(in, cfg);
+	cfg->peer_min_rsa = ADV_V(cadv, eadv, peer_min_rsa, 0);
+	cfg->peer_min_dsa = ADV_V(cadv, eadv, peer_min_dsa, 0);
+	cfg->peer_min_ecc = ADV_V(cadv, eadv, peer_min_ecc, 0);
+	cfg->peer_min_dh = ADV_V(cadv, eadv, peer_min_dh, 0);
+	cfg->peer_cert_v3 = ADV_V(cadv, eadv, peer_min_certver, 0);
 	/* all three, so one run reports every problem of the environment */
 	rc = env_protocols(c, in, quiet, cfg);
 	rc |= env_signature(c, in, quiet, cfg);

@@ -276,6 +276,12 @@ static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 	if (e->crl_level != ATTLS_CRL_MEDIUM)
 		fprintf(f, "  %-26s %s\n", "GSK_CRL_SECURITY_LEVEL:",
 			attls_crl_level_name(e->crl_level));
+	if (e->peer_min_rsa || e->peer_min_dsa || e->peer_min_ecc || e->peer_min_dh)
+		fprintf(f, "  %-26s RSA %u DSA %u ECC %u DH %u bits (0: security "
+			"level)\n", "PeerMinKeySize:", e->peer_min_rsa,
+			e->peer_min_dsa, e->peer_min_ecc, e->peer_min_dh);
+	if (e->peer_cert_v3)
+		fprintf(f, "  %-26s 3\n", "PeerMinCertVersion:");
 }
 
 static void print_env(FILE *f, const struct attls_env_cfg *e)

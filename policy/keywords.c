@@ -1218,7 +1218,7 @@ static const struct kw_enum ign_fraglen[] = {
 	{ NULL, 0 },
 };
 
-static const struct kw_enum ign_certver[] = {
+static const struct kw_enum certver[] = {
 	{ "Any", 0 },
 	{ "3", 1 },
 	{ NULL, 0 },
@@ -1318,8 +1318,6 @@ static const struct kw_enum ign_level[] = {
 #define WHY_FRAG	"attls does not negotiate the maximum fragment length extension (RFC 6066)\nremove the line"
 #define WHY_HOSTCN	"OpenSSL checks host names against the certificate's DNS names\nuse HostReferenceIdDNS"
 #define WHY_WILD	"OpenSSL accepts wildcard certificates when it checks HostReferenceIdDNS\nremove the line"
-#define WHY_CERTVER	"OpenSSL does not check the certificate version\nremove the line"
-#define WHY_KEYSIZE	"OpenSSL's security level sets the minimum key sizes (level 2: RSA and DH 2048 bits, EC 224 bits)\nset the level in openssl.cnf (CipherString = DEFAULT@SECLEVEL=n)"
 #define WHY_RENEGO	"attls never renegotiates and refuses renegotiation requests\nremove the line"
 #define WHY_RESET	"attls does not renew session keys on a timer\nremove the line"
 #define WHY_SCSV	"OpenSSL always honours TLS_FALLBACK_SCSV\nremove the line"
@@ -1443,7 +1441,8 @@ static const struct kw keyring_kws[] = {
 enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
        A_LABEL, A_CAUTH, A_APPCTL, A_SECMAP, A_MIDDLEBOX, A_CSNI, A_CSNI_M,
        A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF, A_IDLE,
-       A_MAXCONN, A_APPPROTO };
+       A_MAXCONN, A_APPPROTO, A_MINRSA, A_MINDSA, A_MINECC, A_MINDH,
+       A_CERTVER };
 
 #define ADV_LABEL \
 	STR("CertificateLabel", h_str, F(adv.label), A_LABEL, 0, LABEL_MAX, \
@@ -1512,8 +1511,8 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 #define ADV_TRUNC \
 	IGN_ENUM("TruncatedHMAC", ign_fn, "TruncatedHMAC Off|Optional|Required", \
 		 WHY_TRUNC)
-#define ADV_KEYSIZE(n) \
-	IGN_NUM(n, 0, 16384, n " bits", WHY_KEYSIZE)
+#define ADV_KEYSIZE(n, f, sl) \
+	NUM(n, F(adv.f), sl, 0, 16384, n " bits")
 
 static const struct kw env_adv_kws[] = {
 	IGN_ENUM("3DesKeyCheck", onoff, "3DesKeyCheck Off", WHY_3DES),
@@ -1538,12 +1537,12 @@ static const struct kw env_adv_kws[] = {
 		 "HostRefWildcardValidation On|Off", WHY_WILD),
 	ADV_LIMITS,
 	ADV_MIDDLEBOX,
-	IGN_ENUM("PeerMinCertVersion", ign_certver, "PeerMinCertVersion Any|3",
-		 WHY_CERTVER),
-	ADV_KEYSIZE("PeerMinDHKeySize"),
-	ADV_KEYSIZE("PeerMinDsaKeySize"),
-	ADV_KEYSIZE("PeerMinECCKeySize"),
-	ADV_KEYSIZE("PeerMinRsaKeySize"),
+	ENUM("PeerMinCertVersion", F(adv.peer_min_certver), A_CERTVER, 0, certver,
+	     "PeerMinCertVersion Any|3"),
+	ADV_KEYSIZE("PeerMinDHKeySize", peer_min_dh, A_MINDH),
+	ADV_KEYSIZE("PeerMinDsaKeySize", peer_min_dsa, A_MINDSA),
+	ADV_KEYSIZE("PeerMinECCKeySize", peer_min_ecc, A_MINECC),
+	ADV_KEYSIZE("PeerMinRsaKeySize", peer_min_rsa, A_MINRSA),
 	IGN_ENUM("Renegotiation", ign_renego,
 		 "Renegotiation Default|Disabled|All|Abbreviated", WHY_RENEGO),
 	IGN_ENUM("RenegotiationCertCheck", onoff, "RenegotiationCertCheck Off",

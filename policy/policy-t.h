@@ -184,6 +184,14 @@ struct attls_env_cfg {
 	unsigned crl_level;		/* enum attls_crl_level: GSK_CRL_SECURITY_LEVEL
 					 * (default MEDIUM); matters only when the
 					 * key ring holds CRL files */
+	/* TTLSEnvironmentAdvancedParms PeerMin*: the partner's certificates
+	 * (below the trust anchor) and ephemeral DH key must be at least
+	 * this large, in bits; 0 = OpenSSL's security level alone decides. */
+	unsigned peer_min_rsa;		/* PeerMinRsaKeySize (RSA, RSA-PSS) */
+	unsigned peer_min_dsa;		/* PeerMinDsaKeySize */
+	unsigned peer_min_ecc;		/* PeerMinECCKeySize (EC, Ed25519, Ed448) */
+	unsigned peer_min_dh;		/* PeerMinDHKeySize (finite-field DHE) */
+	unsigned peer_cert_v3;		/* PeerMinCertVersion 3: X.509 v3 only */
 };
 
 /* One TTLSRule with its actions: rule_id in struct attls_rule indexes this. */

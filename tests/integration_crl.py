@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""integration_crl.py - certificate revocation with CRL files of the key
-ring (docs/keyrings.md "Revocation"): GSK_CRL_SECURITY_LEVEL, the return
-codes 431, 5162 and 5163, and reloads that pick up a replaced CRL.
+"""integration_crl.py - checks of the partner's certificates beyond the
+chain: revocation with CRL files of the key ring (docs/keyrings.md
+"Revocation"): GSK_CRL_SECURITY_LEVEL, the return codes 431, 5162 and
+5163, and reloads that pick up a replaced CRL; and the partner minimums
+PeerMin*KeySize and PeerMinCertVersion (RC 5171, 5172).
 
     tests/integration_crl.py [--build .output] [-k SUBSTR] [--keep] [-v]
 
@@ -21,6 +23,16 @@ with `openssl ca -gencrl` from an index file of revoked serials:
     CrlOut     9610  client role, ring CRL/cli (test CA + its CRL) against
                      an s_server whose certificate is revoked
     CrlOutOk   9611  the same against the server certificate not revoked
+    EcMin384   9612  client role, PeerMinECCKeySize 384, against an
+                     s_server with the test server certificate (a P-256 key)
+    EcMin256   9613  the same with PeerMinECCKeySize 256 and
+                     PeerMinRsaKeySize 4096 (not for an EC key)
+    CertV3     9614  client role, PeerMinCertVersion 3, against an
+                     s_server with an X.509 v1 RSA-2048 certificate
+    CertAny    9615  the same without PeerMinCertVersion
+    DhMin3072  9616  client role, TLS 1.2 DHE-RSA only, PeerMinDHKeySize
+                     3072, against that s_server (its automatic 2048-bit DH)
+    DhMin2048  9617  the same with PeerMinDHKeySize 2048
 
 Output: `ok NAME`, `FAIL NAME: reason`, `skip NAME: reason` per test, then
 `N passed, N failed[, N skipped]`.  Exit 0 / 1, or 77 when the suite is
@@ -40,6 +52,7 @@ from integration_diag import DiagEnv, error_line, failed_by_rc  # noqa: E402
 
 P_AUTH, P_HIGH, P_MEDIUM, P_EXP_MED, P_EXP_LOW = range(9601, 9606)
 P_OUT, P_OUT_OK = 9610, 9611
+P_EC384, P_EC256, P_V3, P_V1OK, P_DH3072, P_DH2048 = range(9612, 9618)
 
 RULE = """\
 TTLSRule                      {name}
@@ -63,7 +76,7 @@ TTLSEnvironmentAction         env{name}
   {{
     HandshakeTimeout          5
 {adv}  }}
-  TTLSGskAdvancedParms
+{cipher}  TTLSGskAdvancedParms
   {{
     TTLSGskLdapParms
     {{
@@ -73,28 +86,45 @@ TTLSEnvironmentAction         env{name}
 }}
 """
 
-# name, port, role, ring, level
+DHE_ONLY = ("  TTLSCipherParms\n  {\n"
+            "    V3CipherSuites            TLS_DHE_RSA_WITH_AES_128_GCM_SHA256\n  }\n")
+# name, port, role, ring, level[, more advanced parms, cipher parms]
 ENVS = (("CrlAuth", P_AUTH, "ServerWithClientAuth", "CRL/srv", "Medium"),
         ("CrlHigh", P_HIGH, "ServerWithClientAuth", "CRL/high", "High"),
         ("CrlMedium", P_MEDIUM, "ServerWithClientAuth", "CRL/high", "Medium"),
         ("CrlExpMed", P_EXP_MED, "ServerWithClientAuth", "CRL/exp", "Medium"),
         ("CrlExpLow", P_EXP_LOW, "ServerWithClientAuth", "CRL/exp", "Low"),
         ("CrlOut", P_OUT, "Client", "CRL/cli", "Medium"),
-        ("CrlOutOk", P_OUT_OK, "Client", "CRL/cli", "Medium"))
+        ("CrlOutOk", P_OUT_OK, "Client", "CRL/cli", "Medium"),
+        ("EcMin384", P_EC384, "Client", "CRL/cli", "Medium",
+         "    PeerMinECCKeySize         384\n"),
+        ("EcMin256", P_EC256, "Client", "CRL/cli", "Medium",
+         "    PeerMinECCKeySize         256\n    PeerMinRsaKeySize         4096\n"),
+        ("CertV3", P_V3, "Client", "CRL/cli", "Medium",
+         "    PeerMinCertVersion        3\n"),
+        ("CertAny", P_V1OK, "Client", "CRL/cli", "Medium", ""),
+        ("DhMin3072", P_DH3072, "Client", "CRL/cli", "Medium",
+         "    TLSv1.3                   Off\n    PeerMinDHKeySize          3072\n",
+         DHE_ONLY),
+        ("DhMin2048", P_DH2048, "Client", "CRL/cli", "Medium",
+         "    TLSv1.3                   Off\n    PeerMinDHKeySize          2048\n",
+         DHE_ONLY))
 
 
 def policy_text():
     out = ["# revocation integration test policy (tests/integration_crl.py)\n"]
-    for name, port, role, _, _ in ENVS:
+    for name, port, role, *_ in ENVS:
         out.append(RULE.format(name=name, port=port,
                                portkw="RemotePortRange" if role == "Client"
                                else "LocalPortRange",
                                direction="Outbound" if role == "Client" else "Inbound"))
     out.append("TTLSGroupAction grpOn\n{\n  TTLSEnabled On\n  Trace 31\n}\n")
-    for name, port, role, ring, level in ENVS:
+    for name, port, role, ring, level, *more in ENVS:
         adv = ("    HostReferenceIdDNS        attls-test-server\n" if role == "Client"
                else "    ClientAuthType            Required\n")
-        out.append(ENV.format(name=name, role=role, ring=ring, level=level, adv=adv))
+        adv += more[0] if more else ""
+        out.append(ENV.format(name=name, role=role, ring=ring, level=level, adv=adv,
+                              cipher=more[1] if len(more) > 1 else ""))
     return "".join(out)
 
 
@@ -114,6 +144,11 @@ class CrlEnv(it.Env):
         self.out_srv = {}
         self.start_s_server(P_OUT, self.revsrv_pem, self.revsrv_key)
         self.start_s_server(P_OUT_OK, self.srv_pem, self.srv_key)
+        self.make_v1_cert()
+        for port in (P_EC384, P_EC256):
+            self.start_s_server(port, self.srv_pem, self.srv_key)
+        for port in (P_V3, P_V1OK, P_DH3072, P_DH2048):
+            self.start_s_server(port, self.v1_pem, self.v1_key)
 
     start_s_server = DiagEnv.start_s_server
 
@@ -171,6 +206,21 @@ class CrlEnv(it.Env):
         # expires one second after it is made: past nextUpdate by the first test
         self.gencrl(self.ca, self.cakey, [], os.path.join(rings["exp"], "ca.crl"),
                     crlsec=1)
+
+    def make_v1_cert(self):
+        """An X.509 v1 RSA-2048 server certificate of the test CA (openssl
+        x509 -req without extensions makes v1): v1_pem, v1_key."""
+        self.v1_key, csr = self.path("pki", "v1.key"), self.path("pki", "v1.csr")
+        self.v1_pem = self.path("pki", "v1.pem")
+        run(["openssl", "req", "-batch", "-newkey", "rsa:2048", "-nodes", "-keyout",
+             self.v1_key, "-subj", "/O=attls tests/CN=attls-test-server", "-out", csr],
+            check_rc=True)
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.cakey,
+             "-CAcreateserial", "-days", "2", "-sha256", "-out", self.v1_pem],
+            check_rc=True)
+        ver = run(["openssl", "x509", "-in", self.v1_pem, "-noout", "-text"],
+                  check_rc=True).stdout
+        check("Version: 1 (0x0)" in ver, "not a v1 certificate:\n%s" % ver[:400])
 
     def revoke(self, *pems):
         """Replace CRL/srv/ca.crl by a CRL of the test CA revoking pems."""
@@ -323,10 +373,57 @@ def test_bad_crl_fails_environment(env):
           "the ring without the bad CRL still fails")
 
 
+def test_peer_min_key_size(env):
+    """PeerMinECCKeySize 384 refuses the server's P-256 certificate with RC
+    5171 naming key, size and parameter; 256 accepts it, and
+    PeerMinRsaKeySize 4096 does not apply to an EC key."""
+    off = env.log_offset()
+    res = _out(env, P_EC384)
+    check(not res["data"], "PeerMinECCKeySize 384: the application got data: %r"
+          % res["data"][:200])
+    line = error_line(env, off, 5171, "Initial Handshake", "EcMin384")
+    check("the 256-bit ECC key of the certificate at depth 0 is below "
+          "PeerMinECCKeySize 384" in line, "RC 5171 line: %s" % line)
+    res = _out(env, P_EC256)
+    check("Ciphers supported" in res["data"], "PeerMinECCKeySize 256 (and an RSA "
+          "minimum) refused a P-256 certificate: %r\n%s" % (res, env.log_since(off)[-1500:]))
+
+
+def test_peer_min_cert_version(env):
+    """PeerMinCertVersion 3 refuses an X.509 v1 server certificate with RC
+    5172; without it the same server is accepted."""
+    off = env.log_offset()
+    res = _out(env, P_V3)
+    check(not res["data"], "PeerMinCertVersion 3: the application got data: %r"
+          % res["data"][:200])
+    line = error_line(env, off, 5172, "Initial Handshake", "CertV3")
+    check("the certificate at depth 0 is X.509 v1" in line, "RC 5172 line: %s" % line)
+    res = _out(env, P_V1OK)
+    check("Ciphers supported" in res["data"], "the v1 certificate was refused without "
+          "PeerMinCertVersion: %r\n%s" % (res, env.log_since(off)[-1500:]))
+
+
+def test_peer_min_dh_key_size(env):
+    """TLS 1.2 DHE-RSA: the server's automatic 2048-bit DH key is refused
+    by PeerMinDHKeySize 3072 (RC 5171, nothing reaches the application)
+    and accepted by 2048."""
+    off = env.log_offset()
+    res = _out(env, P_DH3072)
+    check(not res["data"], "PeerMinDHKeySize 3072: the application got data: %r"
+          % res["data"][:200])
+    line = error_line(env, off, 5171, "Initial Handshake", "DhMin3072")
+    check("ephemeral 2048-bit DH key is below PeerMinDHKeySize 3072" in line,
+          "RC 5171 line: %s" % line)
+    res = _out(env, P_DH2048)
+    check("DHE-RSA-AES128-GCM-SHA256" in res["data"], "PeerMinDHKeySize 2048 refused "
+          "a 2048-bit group: %r\n%s" % (res, env.log_since(off)[-1500:]))
+
+
 TESTS = [test_keyring_list_shows_crls, test_inbound_revoked_client,
          test_outbound_revoked_server, test_high_without_issuer_crl,
          test_expired_crl_levels, test_reload_replaced_crl,
-         test_bad_crl_fails_environment]
+         test_bad_crl_fails_environment, test_peer_min_key_size,
+         test_peer_min_cert_version, test_peer_min_dh_key_size]
 
 
 def main():

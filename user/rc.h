@@ -84,6 +84,10 @@ enum attls_rc {
 						 * from a certificate's issuer */
 	ATTLS_RC_CRL_EXPIRED		= 5163,	/* the issuer's CRL is past its
 						 * nextUpdate (or not yet valid) */
+	/* The partner's keys and certificates (PeerMin*): 5171-5179 */
+	ATTLS_RC_PEER_KEY_SMALL		= 5171,	/* a partner key below PeerMin*KeySize
+						 * or the security level */
+	ATTLS_RC_PEER_CERT_VERSION	= 5172,	/* PeerMinCertVersion 3: not X.509 v3 */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

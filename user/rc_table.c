@@ -231,6 +231,14 @@ static const struct attls_rc_info rc_table[] = {
 	  "certificate revocation list expired",
 	  "GSK_CRL_SECURITY_LEVEL Medium (the default) or High: the key ring's CRL from the issuer of a certificate of the partner's chain is past its nextUpdate time (or its lastUpdate is still in the future), so it may miss recent revocations and the handshake was refused.",
 	  "Put the CA's current CRL into the key ring (replace NAME.crl) and attlsctl reload; check the system clock. GSK_CRL_SECURITY_LEVEL Low accepts an expired CRL." },
+	{ ATTLS_RC_PEER_KEY_SMALL, "PEER_KEY_SMALL",
+	  "partner key too small",
+	  "A certificate of the partner's chain (below the trust anchor) has a public key smaller than the environment's PeerMinRsaKeySize, PeerMinDsaKeySize or PeerMinECCKeySize (or than OpenSSL's security level allows), or the partner's ephemeral finite-field Diffie-Hellman key is smaller than PeerMinDHKeySize; the handshake was refused. The message names the key and the limit.",
+	  "Have the partner use a certificate with a larger key (or an ECDHE key exchange), or lower the PeerMin*KeySize value in TTLSEnvironmentAdvancedParms and attlsctl reload." },
+	{ ATTLS_RC_PEER_CERT_VERSION, "PEER_CERT_VERSION",
+	  "partner certificate version too low",
+	  "PeerMinCertVersion 3: a certificate of the partner's chain (below the trust anchor) is not an X.509 version 3 certificate; the handshake was refused.",
+	  "Have the partner use an X.509 v3 certificate, or set PeerMinCertVersion Any in TTLSEnvironmentAdvancedParms and attlsctl reload." },
 };
 
 _Static_assert(sizeof(rc_table) / sizeof(rc_table[0]) <= ATTLS_RC_MAX_CODES,
