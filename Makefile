@@ -150,7 +150,8 @@ unit: $(UNIT_BINS)
 # Exit 77 = skipped (not root, no BTF, no cgroup v2): a skip, not a failure.
 INTEGRATION_SUITES := tests/integration.py tests/integration_zert.py \
 	tests/integration_diag.py tests/integration_af.py tests/integration_priv.py \
-	tests/integration_appctl.py tests/integration_hostile.py tests/integration_ftp.py
+	tests/integration_appctl.py tests/integration_hostile.py tests/integration_ftp.py \
+	tests/integration_crl.py
 integration: all
 	$(Q)for t in $(INTEGRATION_SUITES); do \
 	  $(PYTHON) $$t --build $(OUTPUT); rc=$$?; \

@@ -50,7 +50,7 @@ enum stmt_kind {
 	STMT_SIG,			/* TTLSSignatureParms */
 	STMT_GROUP_ADV,			/* TTLSGroupAdvancedParms */
 	STMT_GSK_ADV,			/* TTLSGskAdvancedParms */
-	STMT_GSK_LDAP,			/* TTLSGskLdapParms (ignored on Linux) */
+	STMT_GSK_LDAP,			/* TTLSGskLdapParms (GSK_CRL_SECURITY_LEVEL) */
 	STMT_GSK_OCSP,			/* TTLSGskOcspParms (ignored on Linux) */
 	STMT_GSK_CDP,			/* TTLSGskHttpCdpParms (ignored on Linux) */
 	/* PAGENT configuration files (one line each, no block) */
@@ -244,6 +244,11 @@ struct ast_adv {
 	struct ast_str host_ref_dns;	/* HostReferenceIdDNS */
 	struct ast_val idle_timeout;	/* IdleTimeout (attls extension) */
 	struct ast_val max_conns;	/* MaxConnections (attls extension) */
+	struct ast_val peer_min_rsa;	/* PeerMinRsaKeySize (bits) */
+	struct ast_val peer_min_dsa;	/* PeerMinDsaKeySize */
+	struct ast_val peer_min_ecc;	/* PeerMinECCKeySize */
+	struct ast_val peer_min_dh;	/* PeerMinDHKeySize */
+	struct ast_val peer_min_certver;	/* PeerMinCertVersion Any (0) | 3 (1) */
 };
 
 /* TTLSSignatureParms (z/OS 2.5 form). */
@@ -268,7 +273,17 @@ struct ast_gsk {
 	struct ast_val ticket_client;	/* GSK_SESSION_TICKET_CLIENT_ENABLE */
 	struct ast_val ticket_server;	/* GSK_SESSION_TICKET_SERVER_ENABLE */
 	struct ast_val ticket_count;	/* GSK_SESSION_TICKET_SERVER_COUNT */
-	struct ast_ref ldap, ocsp, cdp;	/* accepted, ignored with a warning */
+	struct ast_ref ldap;		/* -> TTLSGskLdapParms */
+	struct ast_ref ocsp, cdp;	/* accepted, ignored with a warning */
+};
+
+/*
+ * TTLSGskLdapParms: of the LDAP CRL settings only the security level
+ * applies on Linux, to the CRL files of the key ring; the LDAP server
+ * parameters are ignored with a warning (nothing is fetched).
+ */
+struct ast_gsk_ldap {
+	struct ast_val crl_level;	/* GSK_CRL_SECURITY_LEVEL: enum attls_crl_level */
 };
 
 /*
@@ -351,6 +366,7 @@ struct ast_stmt {
 		struct ast_sig sig;
 		struct ast_group_adv group_adv;
 		struct ast_gsk gsk;
+		struct ast_gsk_ldap gsk_ldap;
 		struct ast_cfg cfg;
 	} u;
 };

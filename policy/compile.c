@@ -471,6 +471,16 @@ static void env_sessions(const struct env_inputs *in, struct attls_env_cfg *cfg)
 			    DEFAULT_TICKET_COUNT;
 }
 
+/* TTLSGskLdapParms GSK_CRL_SECURITY_LEVEL; Medium (the z/OS default) when absent. */
+static void env_crl_level(const struct env_inputs *in, struct attls_env_cfg *cfg)
+{
+	const struct ast_stmt *gs = in->env->u.env.gsk.to;
+	const struct ast_stmt *ls = gs ? gs->u.gsk.ldap.to : NULL;
+	const struct ast_val *v = ls ? &ls->u.gsk_ldap.crl_level : NULL;
+
+	cfg->crl_level = v && v->set ? v->v : ATTLS_CRL_MEDIUM;
+}
+
 /*
  * ApplicationProtocol FTP: the helper serves FTP servers (the engine
  * answers AUTH TLS as the TLS server) and protects their data connections
@@ -539,6 +549,12 @@ static int env_build(struct cctx *c, const struct env_inputs *in, int quiet,
 	cfg->app_protocol = ADV_V(cadv, eadv, app_proto, ATTLS_APP_NONE);
 	cfg->middlebox_compat = ADV_V(cadv, eadv, middlebox, 0);
 	env_sessions(in, cfg);
+	env_crl_level(in, cfg);
+	cfg->peer_min_rsa = ADV_V(cadv, eadv, peer_min_rsa, 0);
+	cfg->peer_min_dsa = ADV_V(cadv, eadv, peer_min_dsa, 0);
+	cfg->peer_min_ecc = ADV_V(cadv, eadv, peer_min_ecc, 0);
+	cfg->peer_min_dh = ADV_V(cadv, eadv, peer_min_dh, 0);
+	cfg->peer_cert_v3 = ADV_V(cadv, eadv, peer_min_certver, 0);
 	/* all three, so one run reports every problem of the environment */
 	rc = env_protocols(c, in, quiet, cfg);
 	rc |= env_signature(c, in, quiet, cfg);

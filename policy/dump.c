@@ -215,6 +215,17 @@ const char *attls_client_auth_name(unsigned v)
 	return "Required";
 }
 
+const char *attls_crl_level_name(unsigned v)
+{
+	switch (v) {
+	case ATTLS_CRL_LOW:
+		return "Low";
+	case ATTLS_CRL_HIGH:
+		return "High";
+	}
+	return "Medium";
+}
+
 /* The fields added with the complete language; defaults stay quiet. */
 static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 {
@@ -262,6 +273,15 @@ static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 		"Sessions:", e->session_timeout, e->session_cache_size,
 		e->ticket_client ? "On" : "Off", e->ticket_server ? "On" : "Off",
 		e->ticket_count);
+	if (e->crl_level != ATTLS_CRL_MEDIUM)
+		fprintf(f, "  %-26s %s\n", "GSK_CRL_SECURITY_LEVEL:",
+			attls_crl_level_name(e->crl_level));
+	if (e->peer_min_rsa || e->peer_min_dsa || e->peer_min_ecc || e->peer_min_dh)
+		fprintf(f, "  %-26s RSA %u DSA %u ECC %u DH %u bits (0: security "
+			"level)\n", "PeerMinKeySize:", e->peer_min_rsa,
+			e->peer_min_dsa, e->peer_min_ecc, e->peer_min_dh);
+	if (e->peer_cert_v3)
+		fprintf(f, "  %-26s 3\n", "PeerMinCertVersion:");
 }
 
 static void print_env(FILE *f, const struct attls_env_cfg *e)

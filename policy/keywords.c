@@ -1218,7 +1218,7 @@ static const struct kw_enum ign_fraglen[] = {
 	{ NULL, 0 },
 };
 
-static const struct kw_enum ign_certver[] = {
+static const struct kw_enum certver[] = {
 	{ "Any", 0 },
 	{ "3", 1 },
 	{ NULL, 0 },
@@ -1237,6 +1237,13 @@ static const struct kw_enum ign_renego_ind[] = {
 	{ "Client", 0 },
 	{ "Server", 0 },
 	{ "Both", 0 },
+	{ NULL, 0 },
+};
+
+static const struct kw_enum crl_levels[] = {
+	{ "Low", ATTLS_CRL_LOW },
+	{ "Medium", ATTLS_CRL_MEDIUM },
+	{ "High", ATTLS_CRL_HIGH },
 	{ NULL, 0 },
 };
 
@@ -1311,8 +1318,6 @@ static const struct kw_enum ign_level[] = {
 #define WHY_FRAG	"attls does not negotiate the maximum fragment length extension (RFC 6066)\nremove the line"
 #define WHY_HOSTCN	"OpenSSL checks host names against the certificate's DNS names\nuse HostReferenceIdDNS"
 #define WHY_WILD	"OpenSSL accepts wildcard certificates when it checks HostReferenceIdDNS\nremove the line"
-#define WHY_CERTVER	"OpenSSL does not check the certificate version\nremove the line"
-#define WHY_KEYSIZE	"OpenSSL's security level sets the minimum key sizes (level 2: RSA and DH 2048 bits, EC 224 bits)\nset the level in openssl.cnf (CipherString = DEFAULT@SECLEVEL=n)"
 #define WHY_RENEGO	"attls never renegotiates and refuses renegotiation requests\nremove the line"
 #define WHY_RESET	"attls does not renew session keys on a timer\nremove the line"
 #define WHY_SCSV	"OpenSSL always honours TLS_FALLBACK_SCSV\nremove the line"
@@ -1320,7 +1325,8 @@ static const struct kw_enum ign_level[] = {
 #define WHY_SYSPLEX	"sysplex-wide session caches exist only on z/OS\nremove the line"
 #define WHY_V2		"attls never enables SSLv2\nremove the line"
 #define WHY_TICKET	"not implemented by attls (OpenSSL manages its session tickets itself)\nremove the line"
-#define WHY_REVOKE	"certificate revocation checking (CRL, OCSP) is not implemented by attls\nremove the line; peers are checked against the key ring's CA certificates only"
+#define WHY_REVOKE	"attls fetches no revocation information (OCSP, HTTP CDP, LDAP)\nput the CAs' CRLs into the key ring as NAME.crl files and set GSK_CRL_SECURITY_LEVEL in TTLSGskLdapParms (docs/keyrings.md)"
+#define WHY_LDAP	"attls fetches no CRLs from LDAP\nput the CAs' CRLs into the key ring as NAME.crl files; GSK_CRL_SECURITY_LEVEL applies to them"
 #define WHY_SIGCERT	"OpenSSL has no separate list of signature algorithms for certificates\nSignaturePairs applies to certificates too"
 
 /* Parameter slots: one per field; X, XRef and an inline X share a slot. */
@@ -1435,7 +1441,8 @@ static const struct kw keyring_kws[] = {
 enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
        A_LABEL, A_CAUTH, A_APPCTL, A_SECMAP, A_MIDDLEBOX, A_CSNI, A_CSNI_M,
        A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF, A_IDLE,
-       A_MAXCONN, A_APPPROTO };
+       A_MAXCONN, A_APPPROTO, A_MINRSA, A_MINDSA, A_MINECC, A_MINDH,
+       A_CERTVER };
 
 #define ADV_LABEL \
 	STR("CertificateLabel", h_str, F(adv.label), A_LABEL, 0, LABEL_MAX, \
@@ -1504,8 +1511,8 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 #define ADV_TRUNC \
 	IGN_ENUM("TruncatedHMAC", ign_fn, "TruncatedHMAC Off|Optional|Required", \
 		 WHY_TRUNC)
-#define ADV_KEYSIZE(n) \
-	IGN_NUM(n, 0, 16384, n " bits", WHY_KEYSIZE)
+#define ADV_KEYSIZE(n, f, sl) \
+	NUM(n, F(adv.f), sl, 0, 16384, n " bits")
 
 static const struct kw env_adv_kws[] = {
 	IGN_ENUM("3DesKeyCheck", onoff, "3DesKeyCheck Off", WHY_3DES),
@@ -1530,12 +1537,12 @@ static const struct kw env_adv_kws[] = {
 		 "HostRefWildcardValidation On|Off", WHY_WILD),
 	ADV_LIMITS,
 	ADV_MIDDLEBOX,
-	IGN_ENUM("PeerMinCertVersion", ign_certver, "PeerMinCertVersion Any|3",
-		 WHY_CERTVER),
-	ADV_KEYSIZE("PeerMinDHKeySize"),
-	ADV_KEYSIZE("PeerMinDsaKeySize"),
-	ADV_KEYSIZE("PeerMinECCKeySize"),
-	ADV_KEYSIZE("PeerMinRsaKeySize"),
+	ENUM("PeerMinCertVersion", F(adv.peer_min_certver), A_CERTVER, 0, certver,
+	     "PeerMinCertVersion Any|3"),
+	ADV_KEYSIZE("PeerMinDHKeySize", peer_min_dh, A_MINDH),
+	ADV_KEYSIZE("PeerMinDsaKeySize", peer_min_dsa, A_MINDSA),
+	ADV_KEYSIZE("PeerMinECCKeySize", peer_min_ecc, A_MINECC),
+	ADV_KEYSIZE("PeerMinRsaKeySize", peer_min_rsa, A_MINRSA),
 	IGN_ENUM("Renegotiation", ign_renego,
 		 "Renegotiation Default|Disabled|All|Abbreviated", WHY_RENEGO),
 	IGN_ENUM("RenegotiationCertCheck", onoff, "RenegotiationCertCheck Off",
@@ -1639,26 +1646,31 @@ static const struct kw gsk_kws[] = {
 	IGN_ENUM("RevocationSecurityLevel", ign_level,
 		 "RevocationSecurityLevel Low|Medium|High", WHY_REVOKE),
 	IGN_BLOCK("TTLSGskHttpCdpParms", F(gsk.cdp), STMT_GSK_CDP, WHY_REVOKE),
-	IGN_BLOCK("TTLSGskLdapParms", F(gsk.ldap), STMT_GSK_LDAP, WHY_REVOKE),
+	BLOCK("TTLSGskLdapParms", F(gsk.ldap), STMT_GSK_LDAP, K_LDAP, 0),
+	REF("TTLSGskLdapParmsRef", F(gsk.ldap), STMT_GSK_LDAP, K_LDAP, 0),
 	IGN_BLOCK("TTLSGskOcspParms", F(gsk.ocsp), STMT_GSK_OCSP, WHY_REVOKE),
 };
 
 /* Inside an ignored statement: accepted as written, one warning at its use. */
 #define QUIET(n)	IGN_ANY(n, n " value", NULL)
 
+/* LDAP parameters: each warns (attls reads CRLs from the key ring only). */
+#define IGN_LDAP(n)	IGN_ANY(n, n " value", WHY_LDAP)
+
 static const struct kw gsk_ldap_kws[] = {
-	QUIET("CRLCacheEntryMaxsize"),
-	QUIET("CRLCacheExtended"),
-	QUIET("CRLCacheSize"),
-	QUIET("CRLCacheTempCRL"),
-	QUIET("CRLCacheTempCRLTimeout"),
-	QUIET("GSK_CRL_CACHE_TIMEOUT"),
-	QUIET("GSK_CRL_SECURITY_LEVEL"),
-	QUIET("GSK_LDAP_SERVER"),
-	QUIET("GSK_LDAP_SERVER_PORT"),
-	QUIET("GSK_LDAP_USER"),
-	QUIET("GSK_LDAP_USER_PW"),
-	QUIET("LDAPResponseTimeout"),
+	IGN_LDAP("CRLCacheEntryMaxsize"),
+	IGN_LDAP("CRLCacheExtended"),
+	IGN_LDAP("CRLCacheSize"),
+	IGN_LDAP("CRLCacheTempCRL"),
+	IGN_LDAP("CRLCacheTempCRLTimeout"),
+	IGN_LDAP("GSK_CRL_CACHE_TIMEOUT"),
+	ENUM("GSK_CRL_SECURITY_LEVEL", F(gsk_ldap.crl_level), 1, 0, crl_levels,
+	     "GSK_CRL_SECURITY_LEVEL Low|Medium|High"),
+	IGN_LDAP("GSK_LDAP_SERVER"),
+	IGN_LDAP("GSK_LDAP_SERVER_PORT"),
+	IGN_LDAP("GSK_LDAP_USER"),
+	IGN_LDAP("GSK_LDAP_USER_PW"),
+	IGN_LDAP("LDAPResponseTimeout"),
 };
 
 static const struct kw gsk_ocsp_kws[] = {

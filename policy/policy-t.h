@@ -56,6 +56,19 @@ enum attls_app_protocol {
 				 * that knows no TLS; data via SecondaryMap */
 };
 
+/*
+ * TTLSGskLdapParms GSK_CRL_SECURITY_LEVEL (attls_env_cfg.crl_level): how
+ * the key ring's CRL files are applied (docs/keyrings.md "Revocation").
+ * A ring without CRL files checks no revocation at any level.
+ */
+enum attls_crl_level {
+	ATTLS_CRL_LOW = 1,	/* no CRL for an issuer passes; expired CRL used */
+	ATTLS_CRL_MEDIUM,	/* no CRL for an issuer passes; expired CRL fails
+				 * (the z/OS default) */
+	ATTLS_CRL_HIGH,		/* every certificate below the trust anchor
+				 * needs a current CRL from its issuer */
+};
+
 /* TTLSGroupAdvancedParms SyslogFacility (attls_action.syslog_facility). */
 enum attls_facility {
 	ATTLS_FACILITY_DAEMON = 0,	/* default */
@@ -168,6 +181,17 @@ struct attls_env_cfg {
 					 * tickets sent per handshake (default 2) */
 	unsigned app_protocol;		/* enum attls_app_protocol: ApplicationProtocol
 					 * (attls extension, docs/ftp.md) */
+	unsigned crl_level;		/* enum attls_crl_level: GSK_CRL_SECURITY_LEVEL
+					 * (default MEDIUM); matters only when the
+					 * key ring holds CRL files */
+	/* TTLSEnvironmentAdvancedParms PeerMin*: the partner's certificates
+	 * (below the trust anchor) and ephemeral DH key must be at least
+	 * this large, in bits; 0 = OpenSSL's security level alone decides. */
+	unsigned peer_min_rsa;		/* PeerMinRsaKeySize (RSA, RSA-PSS) */
+	unsigned peer_min_dsa;		/* PeerMinDsaKeySize */
+	unsigned peer_min_ecc;		/* PeerMinECCKeySize (EC, Ed25519, Ed448) */
+	unsigned peer_min_dh;		/* PeerMinDHKeySize (finite-field DHE) */
+	unsigned peer_cert_v3;		/* PeerMinCertVersion 3: X.509 v3 only */
 };
 
 /* One TTLSRule with its actions: rule_id in struct attls_rule indexes this. */

@@ -135,6 +135,8 @@ const char *attls_direction_name(__u32 flags);
 const char *attls_role_name(enum attls_role role);
 /* "Required" / "PassThru" / "Full" / "SAFCheck" (enum attls_client_auth). */
 const char *attls_client_auth_name(unsigned client_auth);
+/* "Low" / "Medium" / "High" (enum attls_crl_level; 0 reads as Medium). */
+const char *attls_crl_level_name(unsigned crl_level);
 
 /* An empty diagnostics set, for policy_compile() alone; NULL on ENOMEM. */
 struct policy_diags *policy_diags_new(void);

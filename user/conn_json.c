@@ -89,6 +89,13 @@ static int add_detail(struct json_object *o, const struct attls_env_cfg *e,
 	err = err ?: aj_add_str(d, "client_auth_type",
 				e->role == ATTLS_ROLE_SERVER_CLIENTAUTH ?
 				attls_client_auth_name(e->client_auth) : NULL);
+	err = err ?: aj_add_str(d, "crl_security_level",
+				attls_crl_level_name(e->crl_level));
+	err = err ?: aj_add_u64(d, "peer_min_rsa_key_size", e->peer_min_rsa);
+	err = err ?: aj_add_u64(d, "peer_min_dsa_key_size", e->peer_min_dsa);
+	err = err ?: aj_add_u64(d, "peer_min_ecc_key_size", e->peer_min_ecc);
+	err = err ?: aj_add_u64(d, "peer_min_dh_key_size", e->peer_min_dh);
+	err = err ?: aj_add_str(d, "peer_min_cert_version", e->peer_cert_v3 ? "3" : "Any");
 	err = err ?: aj_add_str(d, "keyring", e->keyring);
 	err = err ?: aj_add_str(d, "certificate_label",
 				e->cert_label[0] ? e->cert_label : NULL);

@@ -74,6 +74,7 @@
 #include <openssl/x509v3.h>
 
 #include "../bpf/attls_tuple.h"
+#include "../policy/policy.h"
 #include "addr.h"
 #include "engine_int.h"
 #include "log.h"
@@ -797,6 +798,59 @@ static int conn_peek(struct conn *c)
 	return 1;
 }
 
+/* The PeerMin*KeySize that applies to key pk (0: none), with the
+ * parameter's name and the key's kind in *name, *kind. */
+static unsigned peer_min_bits(const struct attls_env_cfg *env, EVP_PKEY *pk,
+			      const char **name, const char **kind)
+{
+	switch (pk ? EVP_PKEY_get_base_id(pk) : EVP_PKEY_NONE) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		*name = "PeerMinRsaKeySize", *kind = "RSA";
+		return env->peer_min_rsa;
+	case EVP_PKEY_DSA:
+		*name = "PeerMinDsaKeySize", *kind = "DSA";
+		return env->peer_min_dsa;
+	case EVP_PKEY_EC:
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		*name = "PeerMinECCKeySize", *kind = "ECC";
+		return env->peer_min_ecc;
+	case EVP_PKEY_DH:
+	case EVP_PKEY_DHX:
+		*name = "PeerMinDHKeySize", *kind = "DH";
+		return env->peer_min_dh;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * After the handshake: PeerMinDHKeySize for the partner's ephemeral
+ * finite-field DH key (DHE key exchange, TLS 1.2 or an ffdhe group; ECDHE
+ * keys are not DH keys).  0, or -1 when the connection was failed.
+ */
+static int conn_peer_dh_ok(struct conn *c)
+{
+	const char *name = "", *kind = "";
+	EVP_PKEY *pk = NULL;
+	unsigned min;
+	int bits;
+
+	if (!c->env->peer_min_dh || SSL_get_peer_tmp_key(c->ssl, &pk) != 1)
+		return 0;
+	min = peer_min_bits(c->env, pk, &name, &kind);
+	bits = EVP_PKEY_get_bits(pk);
+	EVP_PKEY_free(pk);
+	if (!min || bits >= (int)min || strcmp(kind, "DH"))
+		return 0;
+	conn_err(c, ATTLS_RC_PEER_KEY_SMALL, "Initial Handshake",
+		 "the partner's ephemeral %d-bit DH key is below %s %u", bits,
+		 name, min);
+	conn_close(c, 1, 1, ATTLS_RC_PEER_KEY_SMALL);
+	return -1;
+}
+
 /*
  * Client with ClientHandshakeSNIMatch Required: the server must have
  * acknowledged our name (OpenSSL records an acknowledged name in the new
@@ -904,7 +958,7 @@ static int conn_handshake(struct conn *c)
 		ctr_inc(&c->t->ctr.hs_ok);
 		conn_timed_del(c);
 		conn_flow_handshake(c, r, 0);
-		if (conn_sni_acked(c))
+		if (conn_sni_acked(c) || conn_peer_dh_ok(c))
 			return 0;
 		conn_client_sess_keep(c);
 		conn_established(c);
@@ -1727,13 +1781,91 @@ static int conn_safcheck(struct conn *c, X509 *x, X509_STORE_CTX *store)
 	return 0;	/* reject */
 }
 
+/*
+ * GSK_CRL_SECURITY_LEVEL for a revocation-list finding about the chain
+ * (only raised when the ring holds CRLs: keyring_use_crls()).  No CRL
+ * from a certificate's issuer passes at Low and Medium, and always for
+ * the trust anchor (a CA of the ring, which no issuer above it can
+ * revoke); an expired or not yet valid CRL is used at Low, with a Trace 16
+ * note.  1 when tolerated (the store's error is cleared, so the verify
+ * result stays X509_V_OK and sessions are cached), 0 to reject.
+ */
+static int conn_crl_tolerated(struct conn *c, X509_STORE_CTX *store, int err,
+			      int depth, const char *subject)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+	int anchor = chain && depth == sk_X509_num(chain) - 1;
+	unsigned level = c->env->crl_level;
+	X509_CRL *crl = X509_STORE_CTX_get0_current_crl(store);
+	char next[32] = "?";
+
+	if (!keyring_crl_tolerates(level, err, anchor))
+		return 0;	/* reject */
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		trace_flow(&c->tr, 0, "Get", "CRL", "depth %d %s: no CRL from its "
+			   "issuer in the key ring: accepted (%s)", depth, subject,
+			   anchor ? "trust anchor" : "GSK_CRL_SECURITY_LEVEL below High");
+		break;
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		if (crl)
+			tlsinfo_time(X509_CRL_get0_nextUpdate(crl), next, sizeof(next));
+		trace_flow(&c->tr, err, "Get", "CRL", "depth %d %s: the issuer's CRL "
+			   "(nextUpdate %s) is %s: used all the same (%s)", depth,
+			   subject, next, X509_verify_cert_error_string(err),
+			   anchor ? "trust anchor" : "GSK_CRL_SECURITY_LEVEL Low");
+		break;
+	}
+	X509_STORE_CTX_set_error(store, X509_V_OK);
+	return 1;	/* accept */
+}
+
+/*
+ * PeerMinCertVersion and PeerMin*KeySize for certificate x at `depth` of
+ * the partner's chain; the trust anchor above the partner's certificate
+ * is a CA of our own key ring and exempt.  1 accept, 0 reject (the
+ * handshake fails with the cause and RC set here).
+ */
+static int conn_peer_cert_limits(struct conn *c, X509 *x, X509_STORE_CTX *store,
+				 int depth)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	const char *name = "", *kind = "";
+	char cause[192];
+	unsigned min;
+	int bits;
+
+	if (depth > 0 && chain && depth == sk_X509_num(chain) - 1)
+		return 1;
+	if (c->env->peer_cert_v3 && X509_get_version(x) != X509_VERSION_3) {
+		snprintf(cause, sizeof(cause), "the certificate at depth %d is "
+			 "X.509 v%ld; PeerMinCertVersion 3 accepts v3 only", depth,
+			 X509_get_version(x) + 1);
+		conn_set_fail(c->ssl, ATTLS_RC_PEER_CERT_VERSION, cause);
+		X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	min = peer_min_bits(c->env, pk, &name, &kind);
+	bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+	if (!min || bits >= (int)min)
+		return 1;
+	snprintf(cause, sizeof(cause), "the %d-bit %s key of the certificate "
+		 "at depth %d is below %s %u", bits, kind, depth, name, min);
+	conn_set_fail(c->ssl, ATTLS_RC_PEER_KEY_SMALL, cause);
+	X509_STORE_CTX_set_error(store, depth ? X509_V_ERR_CA_KEY_TOO_SMALL :
+				 X509_V_ERR_EE_KEY_TOO_SMALL);
+	return 0;
+}
+
 int conn_verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
 					      SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(store);
-	char subject[256] = "?", ref[ATTLS_HOST_LEN + 32] = "";
+	char subject[256] = "?", ref[ATTLS_HOST_LEN + 96] = "";
 	int err = X509_STORE_CTX_get_error(store);
 	int depth = X509_STORE_CTX_get_error_depth(store);
 
@@ -1746,6 +1878,8 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
 			   X509_verify_cert_error_string(err));
 	}
 	if (ok) {
+		if (c && c->env && x && !conn_peer_cert_limits(c, x, store, depth))
+			return 0;	/* reject */
 		if (c && c->env && depth == 0 && x &&
 		    c->env->role == ATTLS_ROLE_SERVER_CLIENTAUTH &&
 		    c->env->client_auth == ATTLS_CLIENT_AUTH_SAFCHECK)
@@ -1755,10 +1889,18 @@ int conn_verify_cb(int ok, X509_STORE_CTX *store)
 	if (x)
 		X509_NAME_oneline(X509_get_subject_name(x), subject,
 				  sizeof(subject));
+	if (c && c->env && conn_crl_tolerated(c, store, err, depth, subject))
+		return 1;	/* accept */
 	if (c && c->env && (err == X509_V_ERR_HOSTNAME_MISMATCH ||
 			    err == X509_V_ERR_IP_ADDRESS_MISMATCH))
 		snprintf(ref, sizeof(ref), " (HostReferenceIdDNS %s)",
 			 c->env->host_ref_dns);
+	else if (c && c->env && (err == X509_V_ERR_UNABLE_TO_GET_CRL ||
+				 err == X509_V_ERR_CRL_HAS_EXPIRED ||
+				 err == X509_V_ERR_CRL_NOT_YET_VALID))
+		snprintf(ref, sizeof(ref), " (GSK_CRL_SECURITY_LEVEL %s, CRL "
+			 "files of key ring %.200s)",
+			 attls_crl_level_name(c->env->crl_level), c->env->keyring);
 	if (c)
 		conn_err(c, attls_rc_from_verify(err), "Initial Handshake",
 			 "partner certificate rejected at depth %d: %s%s: %s",

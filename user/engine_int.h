@@ -122,15 +122,28 @@ struct ep_ref {
 };
 
 /* SSL_CTX of an environment with an owner-less key ring, per owner. */
+/*
+ * SHA-256 of a key ring's CRL files (keyring_crl_digest()), read before
+ * the SSL_CTX was built: a reload keeps the SSL_CTX only while it is the
+ * same, so replaced CRLs take effect without EnvironmentUserInstance.
+ */
+struct env_crl_sum {
+	unsigned char sha[32];
+	int known;		/* 0: the ring could not be read */
+};
+
 struct env_user {
 	LIST_ENTRY(env_user) link;
 	uint32_t uid;
+	char user[33];		/* its name: the ring is USER/RING */
 	SSL_CTX *ctx;		/* NULL: the last build failed */
 	uint64_t retry_ns;	/* monotonic: build again after this */
+	struct env_crl_sum crl;
 };
 
 struct engine_env {
 	SSL_CTX *ctx;		/* NULL when per_user */
+	struct env_crl_sum crl;	/* of ctx's key ring (not per_user) */
 	int per_user;		/* Keyring RING: one SSL_CTX per owner */
 	pthread_mutex_t lock;	/* users */
 	LIST_HEAD(, env_user) users;

@@ -15,7 +15,9 @@
  * included) keeps its SSL_CTX, and with it the session cache: a reload does
  * not cost every client a full handshake.  Bump EnvironmentUserInstance to
  * have changed certificates or keys read.  Key ring access lists and the
- * SAFCheck certificate map are read again at every install.
+ * SAFCheck certificate map are read again at every install; so are the
+ * ring's CRL files, by content: an environment whose CRLs changed is built
+ * again (keyring_crl_digest(), env_reuse()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -516,6 +518,26 @@ static int use_client_certs(SSL_CTX *ctx, const struct attls_env_cfg *env,
 }
 
 /*
+ * The ring's CRL files into the trust store that verifies partners
+ * (keyring_use_crls(); GSK_CRL_SECURITY_LEVEL is conn_verify_cb()'s).
+ * 0 or a negative errno with res set (a CRL file that cannot be used
+ * fails the environment: never a silent "no revocation checking").
+ */
+static int use_crls(const struct attls_env_cfg *env, SSL_CTX *ctx,
+		    const struct keyring *kr, struct keyring_res *res)
+{
+	int n = keyring_use_crls(kr, ctx, res);
+
+	if (n < 0)
+		return n;
+	if (n)
+		log_debug("environment %s: %d CRL(s) of key ring %s, "
+			  "GSK_CRL_SECURITY_LEVEL %s", env->name, n, res->path,
+			  attls_crl_level_name(env->crl_level));
+	return 0;
+}
+
+/*
  * Build the SSL_CTX of `env` (for owner `user` when its key ring has no
  * owner).  Logs every failure; returns NULL with *rc and *err set.
  */
@@ -601,6 +623,8 @@ static SSL_CTX *env_ctx_build(struct engine *e, const struct attls_env_cfg *env,
 		if (!*err)
 			env_warn(env, conn_desc, res);
 	}
+	if (!*err && (client || wants_ca(env)))
+		*err = use_crls(env, ctx, kr, res);
 	if (!*err && !client)
 		*err = set_server_sni(ctx, env, kr, res);
 	keyring_free(kr);
@@ -754,14 +778,42 @@ static int env_same(const struct attls_env_cfg *a, const struct attls_env_cfg *b
 		       sizeof(*a) - after);
 }
 
+/* The CRL files of env's ring (of `user` for a ring without owner), now. */
+static void env_crl_read(struct engine *e, const struct attls_env_cfg *env,
+			 const char *user, struct env_crl_sum *sum)
+{
+	sum->known = !keyring_crl_digest(e->keyring_root, env->keyring, user,
+					 sum->sha);
+}
+
+/* Were the CRL files the same when the old context was built? */
+static int env_crl_same(const struct env_crl_sum *now,
+			const struct env_crl_sum *then)
+{
+	return now->known && then->known && !memcmp(now->sha, then->sha,
+						    sizeof(now->sha));
+}
+
+static void env_crl_changed(const struct attls_env_cfg *env, const char *user)
+{
+	log_info("environment %s: the CRL files of key ring %s%s%s changed: "
+		 "its SSL_CTX is built again (new handshakes are checked "
+		 "against them; the session cache starts empty)", env->name,
+		 env->keyring, user ? " of user " : "", user ? user : "");
+}
+
 /*
  * Take the SSL_CTX(s) of an unchanged environment of the previous
- * generation `prev` for env i of g.  1 if reused, 0 if it must be built.
+ * generation `prev` for env i of g: same settings and the same CRL files
+ * (a CRL replaced since must be read, and sessions verified under the
+ * old one must not be resumed).  1 if reused, 0 if it must be built.
  */
-static int env_reuse(struct engine_gen *g, size_t i, struct engine_gen *prev)
+static int env_reuse(struct engine *e, struct engine_gen *g, size_t i,
+		     struct engine_gen *prev)
 {
 	struct engine_env *ev = &g->env[i], *pe;
 	struct env_user *u, *nu;
+	struct env_crl_sum now;
 	size_t j;
 
 	for (j = 0; prev && j < prev->nenvs; j++) {
@@ -769,17 +821,28 @@ static int env_reuse(struct engine_gen *g, size_t i, struct engine_gen *prev)
 			continue;
 		pe = &prev->env[j];
 		if (!ev->per_user) {
-			if (!pe->ctx || SSL_CTX_up_ref(pe->ctx) != 1)
+			if (!pe->ctx)
+				return 0;
+			if (!env_crl_same(&ev->crl, &pe->crl)) {
+				env_crl_changed(&g->envs[i], NULL);
+				return 0;
+			}
+			if (SSL_CTX_up_ref(pe->ctx) != 1)
 				return 0;
 			ev->ctx = pe->ctx;
 			return 1;
 		}
 		/* Per owner: the contexts built so far (failed builds are
-		 * tried again). */
+		 * tried again, so are those whose CRL files changed). */
 		pthread_mutex_lock(&pe->lock);
 		LIST_FOREACH(u, &pe->users, link) {
 			if (!u->ctx)
 				continue;
+			env_crl_read(e, &g->envs[i], u->user, &now);
+			if (!env_crl_same(&now, &u->crl)) {
+				env_crl_changed(&g->envs[i], u->user);
+				continue;
+			}
 			nu = calloc(1, sizeof(*nu));
 			if (!nu || SSL_CTX_up_ref(u->ctx) != 1) {
 				free(nu);
@@ -787,6 +850,8 @@ static int env_reuse(struct engine_gen *g, size_t i, struct engine_gen *prev)
 			}
 			nu->uid = u->uid;
 			nu->ctx = u->ctx;
+			nu->crl = u->crl;
+			memcpy(nu->user, u->user, sizeof(nu->user));
 			LIST_INSERT_HEAD(&ev->users, nu, link);
 		}
 		pthread_mutex_unlock(&pe->lock);
@@ -886,7 +951,9 @@ static int gen_build(struct engine *e, struct engine_gen *g,
 			env_failed(g, i);
 			continue;
 		}
-		if (env_reuse(g, i, prev)) {
+		if (!g->env[i].per_user)
+			env_crl_read(e, env, NULL, &g->env[i].crl);
+		if (env_reuse(e, g, i, prev)) {
 			reused++;
 			continue;
 		}
@@ -1068,6 +1135,8 @@ SSL_CTX *engine_env_ctx(struct engine *e, struct engine_gen *g, int env_index,
 	}
 	/* Built under the lock: concurrent first connections of one user
 	 * wait for one build instead of racing several. */
+	snprintf(u->user, sizeof(u->user), "%s", user ? user : "");
+	env_crl_read(e, &g->envs[env_index], user, &u->crl);
 	u->ctx = env_ctx_build(e, &g->envs[env_index], user, conn_desc, rc, &err);
 	if (!u->ctx)
 		u->retry_ns = now + ENGINE_CTX_RETRY_NS;

@@ -19,11 +19,14 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
+#include "../policy/policy-t.h"
 #include "aj.h"
 #include "keyring.h"
 #include "rc.h"
@@ -51,6 +54,16 @@ struct kr_entry {
 	char fix[160];
 };
 
+/* One NAME.crl file of a ring: one or more CRLs, PEM or DER. */
+struct kr_crl {
+	char file[300];
+	STACK_OF(X509_CRL) *crls;
+	int rc;			/* unreadable or not signed by a CA of the
+				 * ring (ATTLS_RC_CRL_BAD), 0 = usable */
+	char cause[512];
+	char fix[160];
+};
+
 struct keyring {
 	int kind;
 	char path[PATH_MAX];
@@ -58,6 +71,8 @@ struct keyring {
 	long owner_uid;		/* -1: no such user */
 	struct kr_entry *ents;	/* sorted by label */
 	size_t n;
+	struct kr_crl *crls;	/* sorted by file name */
+	size_t ncrls, crl_cap;
 };
 
 struct keyring_acl {
@@ -317,6 +332,9 @@ void keyring_free(struct keyring *kr)
 		return;
 	for (i = 0; i < kr->n; i++)
 		ent_clear(&kr->ents[i]);
+	for (i = 0; i < kr->ncrls; i++)
+		sk_X509_CRL_pop_free(kr->crls[i].crls, X509_CRL_free);
+	free(kr->crls);
 	free(kr->ents);
 	free(kr);
 }
@@ -509,7 +527,32 @@ static struct kr_entry *ring_find(const struct keyring *kr, const char *label)
 	return bsearch(&key, kr->ents, kr->n, sizeof(*kr->ents), ent_cmp);
 }
 
-/* LABEL.pem / LABEL.p12 files of the ring directory dfd, sorted. */
+static int crl_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kr_crl *)a)->file,
+		      ((const struct kr_crl *)b)->file);
+}
+
+/* A NAME.crl file found in the ring directory: loaded later. */
+static int crl_add(struct keyring *kr, const char *name)
+{
+	struct kr_crl *v;
+
+	if (kr->ncrls == kr->crl_cap) {
+		v = realloc(kr->crls, (kr->crl_cap ? 2 * kr->crl_cap : 4) *
+			    sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		kr->crls = v;
+		kr->crl_cap = kr->crl_cap ? 2 * kr->crl_cap : 4;
+	}
+	v = &kr->crls[kr->ncrls++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->file, sizeof(v->file), "%s", name);
+	return 0;
+}
+
+/* LABEL.pem / LABEL.p12 (and NAME.crl) files of the ring directory dfd, sorted. */
 static int ring_scan(struct keyring *kr, int dfd)
 {
 	struct kr_entry *v;
@@ -533,6 +576,12 @@ static int ring_scan(struct keyring *kr, int dfd)
 		if (de->d_name[0] == '.' || n <= 4 || n > 255)
 			continue;
 		ext = de->d_name + n - 4;
+		if (!strcmp(ext, ".crl")) {
+			err = crl_add(kr, de->d_name);
+			if (err)
+				break;
+			continue;
+		}
 		if (strcmp(ext, ".pem") && strcmp(ext, ".p12"))
 			continue;
 		if (kr->n == cap) {
@@ -555,6 +604,8 @@ static int ring_scan(struct keyring *kr, int dfd)
 		kr->n++;
 	}
 	closedir(d);
+	if (kr->ncrls)
+		qsort(kr->crls, kr->ncrls, sizeof(*kr->crls), crl_cmp);
 	if (err || !kr->n)
 		return err;
 	qsort(kr->ents, kr->n, sizeof(*kr->ents), ent_cmp);
@@ -740,6 +791,316 @@ static int ring_stash(struct keyring *kr, int dfd, char *pw, size_t len,
 	return err;
 }
 
+/*
+ * Owner and directory of the ring `keyring` (OWNER/RING, or RING of
+ * `user`) under root into kr.  0, or -ENOENT for a ring without owner
+ * and no usable user name.
+ */
+static int ring_path(const char *root, const char *keyring, const char *user,
+		     struct keyring *kr)
+{
+	const char *slash = strchr(keyring, '/');
+
+	if (!root || !*root)
+		root = KEYRING_ROOT;
+	if (!slash) {
+		if (!user || !ring_name_ok(user, strlen(user)))
+			return -ENOENT;
+		snprintf(kr->owner, sizeof(kr->owner), "%s", user);
+		snprintf(kr->path, sizeof(kr->path), "%s/%s/%s", root, user,
+			 keyring);
+		return 0;
+	}
+	snprintf(kr->owner, sizeof(kr->owner), "%.*s", (int)(slash - keyring),
+		 keyring);
+	snprintf(kr->path, sizeof(kr->path), "%s/%s", root, keyring);
+	return 0;
+}
+
+/* ---- certificate revocation lists ------------------------------------ */
+
+static void crl_fail(struct kr_crl *c, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record why CRL file c is unusable (the first reason wins). */
+static void crl_fail(struct kr_crl *c, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->rc)
+		return;
+	c->rc = ATTLS_RC_CRL_BAD;
+	va_start(ap, fmt);
+	vsnprintf(c->cause, sizeof(c->cause), fmt, ap);
+	va_end(ap);
+	snprintf(c->fix, sizeof(c->fix), "%s", fix);
+}
+
+static int crl_push(struct kr_crl *c, X509_CRL *x)
+{
+	if (sk_X509_CRL_push(c->crls, x))
+		return 0;
+	X509_CRL_free(x);
+	return -ENOMEM;
+}
+
+/*
+ * The CRLs of fp: PEM blocks ("-----BEGIN X509 CRL-----"), else DER ones.
+ * A damaged PEM block after good ones is an error too: a CRL never goes
+ * missing silently.
+ */
+static void read_crls(struct kr_crl *c, FILE *fp, const char *path)
+{
+	BIO *b = BIO_new_fp(fp, BIO_NOCLOSE);
+	unsigned long le;
+	X509_CRL *x;
+	char why[256];
+	int err = 0;
+
+	c->crls = sk_X509_CRL_new_null();
+	if (!b || !c->crls) {
+		BIO_free(b);
+		crl_fail(c, "", "%s: out of memory", path);
+		return;
+	}
+	ERR_clear_error();
+	while (!err && (x = PEM_read_bio_X509_CRL(b, NULL, pem_password, NULL)))
+		err = crl_push(c, x);
+	le = ERR_peek_last_error();
+	if (!err && sk_X509_CRL_num(c->crls) && le &&
+	    !(ERR_GET_LIB(le) == ERR_LIB_PEM &&
+	      ERR_GET_REASON(le) == PEM_R_NO_START_LINE)) {
+		crl_fail(c, "replace the file with the CRLs as the CA issued them",
+			 "%s: a CRL after the first %d cannot be read: %s", path,
+			 sk_X509_CRL_num(c->crls), ssl_reason(why, sizeof(why)));
+		BIO_free(b);
+		return;
+	}
+	ERR_clear_error();
+	if (!err && !sk_X509_CRL_num(c->crls) && BIO_reset(b) == 0) {
+		while (!err && (x = d2i_X509_CRL_bio(b, NULL)))
+			err = crl_push(c, x);
+		ERR_clear_error();
+	}
+	BIO_free(b);
+	if (err)
+		crl_fail(c, "", "%s: out of memory", path);
+	else if (!sk_X509_CRL_num(c->crls))
+		crl_fail(c, "store the CA's CRL in PEM or DER form (openssl crl -in FILE -noout -text reads it)",
+			 "%s holds no certificate revocation list in PEM or DER form",
+			 path);
+}
+
+/*
+ * The CERTAUTH certificate of kr that signed crl, or NULL (named: one
+ * carries the CRL's issuer name, but none verifies its signature).
+ */
+static X509 *crl_signer(const struct keyring *kr, X509_CRL *crl, int *named)
+{
+	const X509_NAME *issuer = X509_CRL_get_issuer(crl);
+	const struct kr_entry *e;
+	X509 *x;
+	size_t i;
+	int j;
+
+	*named = 0;
+	for (i = 0; i < kr->n; i++) {
+		e = &kr->ents[i];
+		if (e->usage != KEYRING_CERTAUTH || e->rc || !e->cert)
+			continue;
+		for (j = -1; j < sk_X509_num(e->chain); j++) {
+			x = j < 0 ? e->cert : sk_X509_value(e->chain, j);
+			if (X509_NAME_cmp(X509_get_subject_name(x), issuer))
+				continue;
+			*named = 1;
+			if (X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+				return x;
+		}
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+/*
+ * Read every NAME.crl of the ring and check that a CERTAUTH certificate
+ * of the ring signed each CRL in it.  A file that fails keeps its reason
+ * (kr_crl.rc): keyring_use_crls() refuses the environment with it.
+ * Whoever can write a CRL file could put an older one back (and so lift a
+ * revocation): it must be protected like ring.conf.  0 or -ENOMEM.
+ */
+static int ring_load_crls(struct keyring *kr, int dfd)
+{
+	char path[PATH_MAX + 300], issuer[256];
+	struct keyring_res *res;
+	struct kr_crl *c;
+	struct stat st;
+	size_t i;
+	int j, named, err = 0;
+	FILE *fp;
+
+	if (!kr->ncrls)
+		return 0;
+	res = malloc(sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	for (i = 0; i < kr->ncrls; i++) {
+		c = &kr->crls[i];
+		snprintf(path, sizeof(path), "%s/%s", kr->path, c->file);
+		fp = open_file(dfd, c->file, &err);
+		if (!fp) {
+			crl_fail(c, "check the key ring files", "%s: %s", path,
+				 strerror(-err));
+			err = 0;
+			continue;
+		}
+		memset(res, 0, sizeof(*res));
+		if (fstat(fileno(fp), &st))
+			crl_fail(c, "check the file", "%s: %s", path, strerror(errno));
+		else if (config_check(&st, "certificate revocation list", path,
+				      kr->owner_uid, res))
+			crl_fail(c, res->fix, "%s", res->cause);
+		else
+			read_crls(c, fp, path);
+		fclose(fp);
+		for (j = 0; !c->rc && j < sk_X509_CRL_num(c->crls); j++) {
+			X509_CRL *crl = sk_X509_CRL_value(c->crls, j);
+
+			if (crl_signer(kr, crl, &named))
+				continue;
+			tlsinfo_name(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+			if (named)
+				crl_fail(c, "replace it with the CRL the CA signed, or the CA certificate with the one that signed it",
+					 "%s: the signature of the CRL of %s does not verify "
+					 "with the ring's CA certificate of that name", path,
+					 issuer);
+			else
+				crl_fail(c, "add the CA certificate that issued the CRL to the ring (usage certauth)",
+					 "%s: the CRL's issuer %s is not a CA certificate "
+					 "(CERTAUTH) of the ring", path, issuer);
+		}
+	}
+	free(res);
+	ERR_clear_error();
+	return 0;
+}
+
+int keyring_use_crls(const struct keyring *kr, SSL_CTX *ctx,
+		     struct keyring_res *res)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	const struct kr_crl *c;
+	size_t i;
+	int j, n = 0;
+
+	snprintf(res->path, sizeof(res->path), "%s", kr->path);
+	for (i = 0; i < kr->ncrls; i++) {
+		c = &kr->crls[i];
+		if (c->rc)
+			return res_fail(res, -EINVAL, c->rc, c->fix, "%s", c->cause);
+		for (j = 0; j < sk_X509_CRL_num(c->crls); j++) {
+			if (X509_STORE_add_crl(store, sk_X509_CRL_value(c->crls, j)) != 1) {
+				ERR_clear_error();
+				return res_fail(res, -ENOMEM, ATTLS_RC_NOMEM, "",
+						"CRL file %s", c->file);
+			}
+			n++;
+		}
+	}
+	/* Every certificate of the chain, not only the partner's own; the
+	 * level (GSK_CRL_SECURITY_LEVEL) is applied by conn_verify_cb(). */
+	if (n && X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+					     X509_V_FLAG_CRL_CHECK |
+					     X509_V_FLAG_CRL_CHECK_ALL) != 1)
+		return res_fail(res, -ENOMEM, ATTLS_RC_NOMEM, "", "CRL checking");
+	return n;
+}
+
+int keyring_crl_tolerates(unsigned level, int verify_err, int anchor)
+{
+	switch (verify_err) {
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return anchor || level != ATTLS_CRL_HIGH;
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return anchor || level == ATTLS_CRL_LOW;
+	}
+	return 0;
+}
+
+/* Name, length and bytes of CRL file `name` of dfd into the digest. */
+static int crl_hash_file(EVP_MD_CTX *md, int dfd, const char *name)
+{
+	char buf[16384];
+	uint64_t total = 0;
+	size_t got;
+	FILE *fp;
+	int err = 0;
+
+	fp = open_file(dfd, name, &err);
+	if (!fp)
+		return err;
+	if (EVP_DigestUpdate(md, name, strlen(name) + 1) != 1)
+		err = -ENOMEM;
+	while (!err && (got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		total += got;
+		if (EVP_DigestUpdate(md, buf, got) != 1)
+			err = -ENOMEM;
+	}
+	if (!err && ferror(fp))
+		err = -EIO;
+	fclose(fp);
+	if (!err && EVP_DigestUpdate(md, &total, sizeof(total)) != 1)
+		err = -ENOMEM;
+	return err;
+}
+
+int keyring_crl_digest(const char *root, const char *keyring, const char *user,
+		       unsigned char sha[32])
+{
+	struct keyring *kr;
+	unsigned int len = 0;
+	EVP_MD_CTX *md;
+	size_t i;
+	int dfd, kind, err;
+
+	memset(sha, 0, 32);
+	kind = keyring_kind(keyring);
+	if (kind < 0)
+		return kind;
+	if (kind == KEYRING_FILE)
+		return 0;	/* one file: no CA certificates, no CRLs */
+	kr = calloc(1, sizeof(*kr));
+	if (!kr)
+		return -ENOMEM;
+	err = ring_path(root, keyring, user, kr);
+	if (err)
+		goto free_kr;
+	dfd = open(kr->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		goto free_kr;
+	}
+	md = EVP_MD_CTX_new();
+	err = md ? ring_scan(kr, dfd) : -ENOMEM;
+	if (!err && !kr->ncrls)
+		goto free_md;	/* all zero, as for a file */
+	if (!err && EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		err = -ENOMEM;
+	for (i = 0; !err && i < kr->ncrls; i++)
+		err = crl_hash_file(md, dfd, kr->crls[i].file);
+	if (!err && (EVP_DigestFinal_ex(md, sha, &len) != 1 || len != 32))
+		err = -ENOMEM;
+free_md:
+	EVP_MD_CTX_free(md);
+	close(dfd);
+	ERR_clear_error();
+	if (err)
+		memset(sha, 0, 32);
+free_kr:
+	keyring_free(kr);
+	return err;
+}
+
 static int open_dir_ring(struct keyring *kr, const char *pw,
 			 struct keyring_res *res)
 {
@@ -785,6 +1146,10 @@ static int open_dir_ring(struct keyring *kr, const char *pw,
 	err = read_ring_conf(kr, dfd, res);
 	if (!err)
 		err = ring_settle(kr, res);
+	if (!err)
+		err = ring_load_crls(kr, dfd);
+	if (err == -ENOMEM && !res->rc)
+		res_fail(res, err, ATTLS_RC_NOMEM, "", "%s", kr->path);
 close_dir:
 	close(dfd);
 	return err;
@@ -846,7 +1211,6 @@ int keyring_open(const char *root, const char *keyring, const char *user,
 		 const char *pw, struct keyring **out, struct keyring_res *res)
 {
 	struct keyring *kr;
-	const char *slash;
 	int kind, err;
 
 	*out = NULL;
@@ -871,24 +1235,13 @@ int keyring_open(const char *root, const char *keyring, const char *user,
 		err = open_file_ring(kr, pw, res);
 		goto out;
 	}
-	if (kind == KEYRING_USER) {
-		if (!user || !ring_name_ok(user, strlen(user))) {
-			snprintf(res->path, sizeof(res->path), "%s/?/%s", root,
-				 keyring);
-			err = res_fail(res, -ENOENT, ATTLS_RC_USER_UNKNOWN,
-				       "give the owner a user name or write Keyring OWNER/RING",
-				       "no usable user name for a key ring without owner (%s)",
-				       user ? user : "uid without a name");
-			goto out;
-		}
-		snprintf(kr->owner, sizeof(kr->owner), "%s", user);
-		snprintf(kr->path, sizeof(kr->path), "%s/%s/%s", root, user,
-			 keyring);
-	} else {
-		slash = strchr(keyring, '/');
-		snprintf(kr->owner, sizeof(kr->owner), "%.*s",
-			 (int)(slash - keyring), keyring);
-		snprintf(kr->path, sizeof(kr->path), "%s/%s", root, keyring);
+	if (ring_path(root, keyring, user, kr)) {
+		snprintf(res->path, sizeof(res->path), "%s/?/%s", root, keyring);
+		err = res_fail(res, -ENOENT, ATTLS_RC_USER_UNKNOWN,
+			       "give the owner a user name or write Keyring OWNER/RING",
+			       "no usable user name for a key ring without owner (%s)",
+			       user ? user : "uid without a name");
+		goto out;
 	}
 	snprintf(res->path, sizeof(res->path), "%s", kr->path);
 	kr->owner_uid = owner_uid(kr->owner);
@@ -1447,6 +1800,29 @@ int keyring_certmap_find(const struct keyring_certmap *m, X509 *x, char *user,
 
 /* ---- attlsctl keyring list -------------------------------------------- */
 
+/*
+ * Finish one `keyring list` object o (err: how filling it went so far):
+ * the entry's failure rc/cause if any, then into arr; o is freed on error.
+ */
+static int list_add(struct json_object *arr, struct json_object *o, int err,
+		    int rc, const char *cause)
+{
+	if (!err && rc) {
+		err = aj_add_i64(o, "rc", rc);
+		err = err ?: aj_add_str(o, "error", cause);
+	}
+	ERR_clear_error();
+	if (err) {
+		json_object_put(o);
+		return err;
+	}
+	if (json_object_array_add(arr, o)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int list_entry(const struct keyring *kr, const struct kr_entry *e,
 		      struct json_object *arr)
 {
@@ -1475,20 +1851,60 @@ static int list_entry(const struct keyring *kr, const struct kr_entry *e,
 		err = err ?: aj_add_u64(o, "key_bits", d.key_bits);
 		err = err ?: aj_add_str(o, "sha256", d.sha256);
 	}
-	if (!err && e->rc) {
-		err = aj_add_i64(o, "rc", e->rc);
-		err = err ?: aj_add_str(o, "error", e->cause);
+	return list_add(arr, o, err, e->rc, e->cause);
+}
+
+/* One CRL of file c for `attlsctl keyring list`. */
+static int list_crl(const struct kr_crl *c, X509_CRL *crl,
+		    struct json_object *arr)
+{
+	struct json_object *o = json_object_new_object();
+	const ASN1_TIME *next;
+	char name[256], last[32], nxt[32];
+	STACK_OF(X509_REVOKED) *rev;
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	err = aj_add_str(o, "file", c->file);
+	if (!err && crl) {
+		next = X509_CRL_get0_nextUpdate(crl);
+		rev = X509_CRL_get_REVOKED(crl);
+		tlsinfo_name(X509_CRL_get_issuer(crl), name, sizeof(name));
+		tlsinfo_time(X509_CRL_get0_lastUpdate(crl), last, sizeof(last));
+		tlsinfo_time(next, nxt, sizeof(nxt));
+		err = aj_add_str(o, "issuer", name);
+		err = err ?: aj_add_str(o, "last_update", last);
+		err = err ?: aj_add_str(o, "next_update", next ? nxt : NULL);
+		err = err ?: aj_add_bool(o, "expired",
+					 next && X509_cmp_current_time(next) < 0);
+		err = err ?: aj_add_u64(o, "revoked", rev ?
+					(uint64_t)sk_X509_REVOKED_num(rev) : 0);
 	}
-	ERR_clear_error();
+	return list_add(arr, o, err, c->rc, c->cause);
+}
+
+/* "crls": every CRL of every NAME.crl file; a bad file once, with its error. */
+static int list_crls(const struct keyring *kr, struct json_object *out)
+{
+	struct json_object *arr = json_object_new_array();
+	const struct kr_crl *c;
+	size_t i;
+	int j, n, err = arr ? 0 : -ENOMEM;
+
+	for (i = 0; !err && i < kr->ncrls; i++) {
+		c = &kr->crls[i];
+		n = c->crls ? sk_X509_CRL_num(c->crls) : 0;
+		if (c->rc || !n)
+			err = list_crl(c, n ? sk_X509_CRL_value(c->crls, 0) : NULL, arr);
+		for (j = 0; !err && !c->rc && j < n; j++)
+			err = list_crl(c, sk_X509_CRL_value(c->crls, j), arr);
+	}
 	if (err) {
-		json_object_put(o);
+		json_object_put(arr);
 		return err;
 	}
-	if (json_object_array_add(arr, o)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
+	return aj_add(out, "crls", arr);
 }
 
 static int list_access(const char *root, const char *keyring,
@@ -1565,6 +1981,7 @@ int keyring_list_json(const char *root, const char *owner_ring,
 		err = aj_add(out, "certificates", arr);
 	else
 		json_object_put(arr);
+	err = err ?: list_crls(kr, out);
 	keyring_free(kr);
 free_res:
 	free(res);

@@ -28,6 +28,9 @@
  * with the certificate, its chain and the private key, usable by every
  * rule that names it; it has no CA certificates.
  *
+ * NAME.crl files hold certificate revocation lists (PEM or DER) of the
+ * ring's CAs; with one, partners' chains are checked against them.
+ *
  * KEYRING_ROOT/certmap maps client certificates to users for
  * ClientAuthType SAFCheck (keyring_certmap_*).
  */
@@ -119,6 +122,38 @@ int keyring_use_cas(const struct keyring *kr, SSL_CTX *ctx, int client_ca_list,
 		    struct keyring_res *res);
 
 /*
+ * Put the CRLs of the ring's NAME.crl files (PEM or DER, one or more per
+ * file, each signed by a CERTAUTH certificate of the ring) into ctx's
+ * trust store, and turn on revocation checking of the whole chain
+ * (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) when there is one.
+ * Returns the number of CRLs (0: no checking, as before CRL files), or a
+ * negative errno with res->rc 5161 naming the file that cannot be used.
+ */
+int keyring_use_crls(const struct keyring *kr, SSL_CTX *ctx,
+		     struct keyring_res *res);
+
+/*
+ * GSK_CRL_SECURITY_LEVEL `level` (enum attls_crl_level) on a finding of
+ * revocation checking: may verify_err (X509_V_ERR_*) at a certificate be
+ * let pass?  UNABLE_TO_GET_CRL (no CRL from its issuer) passes below
+ * High, CRL_HAS_EXPIRED / CRL_NOT_YET_VALID only at Low; both always for
+ * the trust anchor (`anchor`: the top of the chain, a CA of the ring).
+ * Every other error (a revoked certificate first of all): 0.
+ */
+int keyring_crl_tolerates(unsigned level, int verify_err, int anchor);
+
+/*
+ * SHA-256 over the names and contents of the NAME.crl files of the ring
+ * `keyring` (user as for keyring_open()) into sha[32]: a reload compares
+ * it to decide whether an environment's SSL_CTX can be kept.  All zero
+ * for a file ring and a ring without CRL files.  0, or a negative errno
+ * (ring missing or unreadable; sha zeroed).  Read it before the ring is
+ * loaded: a file replaced in between then shows as a change next time.
+ */
+int keyring_crl_digest(const char *root, const char *keyring, const char *user,
+		       unsigned char sha[32]);
+
+/*
  * Who may use the ring `keyring`: its owner and its ACCESS list, read now.
  * A ring without owner (KEYRING_USER) and a file (KEYRING_FILE) give an
  * ACL that admits everybody (the former is always the user's own).
@@ -169,7 +204,9 @@ void keyring_certmap_free(struct keyring_certmap *m);
  *   "keyring", "path", "owner", "access": [user...],
  *   "certificates": [{"label", "owner", "usage": "personal"|"certauth",
  *     "default", "subject", "issuer", "serial", "not_before", "not_after",
- *     "expired", "key_type", "key_bits", "sha256", "file", "error"}]
+ *     "expired", "key_type", "key_bits", "sha256", "file", "error"}],
+ *   "crls": [{"file", "issuer", "last_update", "next_update", "expired",
+ *     "revoked" (number of entries), "rc", "error"}]
  * Never prints a secret.  0, or a negative errno with "error" (and
  * "rc") added to `out`.
  */

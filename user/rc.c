@@ -16,6 +16,11 @@
  *         with ServerHandshakeSNIMatch Required a name not in
  *         ServerHandshakeSNIList; a client with ClientHandshakeSNIMatch
  *         Required whose name the server did not acknowledge.
+ *   5161  a CRL file of the key ring is unreadable or not signed by a CA
+ *         of the ring (the environment fails, as with a damaged ring).
+ *   5162  GSK_CRL_SECURITY_LEVEL High and no CRL from a certificate's
+ *         issuer (X509_V_ERR_UNABLE_TO_GET_CRL).
+ *   5163  the issuer's CRL is expired or not yet valid (Medium and High).
  * Expired or not yet valid partner certificates are 401, an unknown
  * certificate authority 435, as in AT-TLS.
  */
@@ -54,6 +59,16 @@ int attls_rc_from_verify(long v)
 		return ATTLS_RC_CA_UNKNOWN;
 	case X509_V_ERR_CERT_REVOKED:
 		return ATTLS_RC_CERT_REVOKED;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return ATTLS_RC_CRL_MISSING;
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+		return ATTLS_RC_CRL_EXPIRED;
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		return ATTLS_RC_PEER_KEY_SMALL;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		return ATTLS_RC_HOST_MISMATCH;

@@ -77,6 +77,17 @@ enum attls_rc {
 	ATTLS_RC_SECMAP			= 5151,	/* SecondaryMap entry cannot be made */
 	ATTLS_RC_FTP_CLEARTEXT		= 5152,	/* FTP command before AUTH TLS refused */
 	ATTLS_RC_FTP_PROTOCOL		= 5153,	/* FTP control stream not acceptable */
+	/* Certificate revocation lists of the key ring: 5161-5169 */
+	ATTLS_RC_CRL_BAD		= 5161,	/* a CRL file of the key ring cannot be
+						 * read or is not signed by a CA of it */
+	ATTLS_RC_CRL_MISSING		= 5162,	/* GSK_CRL_SECURITY_LEVEL High: no CRL
+						 * from a certificate's issuer */
+	ATTLS_RC_CRL_EXPIRED		= 5163,	/* the issuer's CRL is past its
+						 * nextUpdate (or not yet valid) */
+	/* The partner's keys and certificates (PeerMin*): 5171-5179 */
+	ATTLS_RC_PEER_KEY_SMALL		= 5171,	/* a partner key below PeerMin*KeySize
+						 * or the security level */
+	ATTLS_RC_PEER_CERT_VERSION	= 5172,	/* PeerMinCertVersion 3: not X.509 v3 */
 };
 
 /* Short English meaning of `rc` ("key ring cannot be opened"); never NULL. */

@@ -16,8 +16,7 @@
 
 #include "tlsinfo.h"
 
-/* One-line RFC 2253 form of a name ("CN=localhost,O=Example"). */
-static void name_str(const X509_NAME *name, char *buf, size_t len)
+void tlsinfo_name(const X509_NAME *name, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	int n;
@@ -49,7 +48,7 @@ static void serial_str(const X509 *x, char *buf, size_t len)
 	BN_free(bn);
 }
 
-static void time_str(const ASN1_TIME *t, char *buf, size_t len)
+void tlsinfo_time(const ASN1_TIME *t, char *buf, size_t len)
 {
 	struct tm tm;
 
@@ -118,11 +117,11 @@ void tlsinfo_cert(X509 *x, struct zert_cert *out)
 	memset(out, 0, sizeof(*out));
 	if (!x)
 		return;
-	name_str(X509_get_subject_name(x), out->subject, sizeof(out->subject));
-	name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+	tlsinfo_name(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+	tlsinfo_name(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
 	serial_str(x, out->serial, sizeof(out->serial));
-	time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
-	time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
+	tlsinfo_time(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
+	tlsinfo_time(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
 	pk = X509_get0_pubkey(x);
 	if (pk) {
 		snprintf(out->key_type, sizeof(out->key_type), "%s", key_type(pk));

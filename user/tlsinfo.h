@@ -28,4 +28,11 @@ void tlsinfo_cert(X509 *x, struct zert_cert *out);
  * hex[65]; "" when it cannot be computed. */
 void tlsinfo_sha256(X509 *x, char hex[65]);
 
+/* One-line RFC 2253 form of a name ("CN=localhost,O=Example") into
+ * buf[len]; "" when it cannot be printed. */
+void tlsinfo_name(const X509_NAME *name, char *buf, size_t len);
+
+/* t as "YYYY-MM-DDThh:mm:ssZ" into buf[len]; "" for NULL or a bad time. */
+void tlsinfo_time(const ASN1_TIME *t, char *buf, size_t len);
+
 #endif /* ATTLS_TLSINFO_H */

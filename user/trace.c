@@ -168,6 +168,11 @@ void trace_env_settings(const struct trace_ctx *t,
 		trace_flow(t, 0, "Set", "HOST REFERENCE ID DNS", "%s",
 			   env->host_ref_dns);
 	trace_flow(t, 0, "Set", "SESSION TIMEOUT", "%u s", env->session_timeout);
+	if (env->role == ATTLS_ROLE_CLIENT ||
+	    (env->role == ATTLS_ROLE_SERVER_CLIENTAUTH &&
+	     env->client_auth != ATTLS_CLIENT_AUTH_PASSTHRU))
+		trace_flow(t, 0, "Set", "CRL SECURITY LEVEL", "%s",
+			   attls_crl_level_name(env->crl_level));
 }
 
 static const char *content_name(int ct)

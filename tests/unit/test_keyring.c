@@ -29,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "../../user/keyring.h"
+#include "../../policy/policy-t.h"
 #include "../../user/rc.h"
 #include "unit.h"
 
@@ -586,6 +587,240 @@ out:
 	fixture_fini(&f);
 }
 
+/* A CRL of ca (key ca_key) revoking `revoked` (may be NULL), valid from
+ * now + from_s for valid_s seconds. */
+static X509_CRL *new_crl(X509 *ca, EVP_PKEY *ca_key, X509 *revoked,
+			 long from_s, long valid_s)
+{
+	X509_CRL *crl = X509_CRL_new();
+	X509_REVOKED *r;
+	ASN1_TIME *t = ASN1_TIME_new();
+
+	if (!crl || !t)
+		goto fail;
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
+	X509_gmtime_adj(t, from_s);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, from_s + valid_s);
+	X509_CRL_set1_nextUpdate(crl, t);
+	if (revoked) {
+		r = X509_REVOKED_new();
+		X509_gmtime_adj(t, -60);
+		if (!r || !X509_REVOKED_set_serialNumber(r,
+				(ASN1_INTEGER *)X509_get0_serialNumber(revoked)) ||
+		    !X509_REVOKED_set_revocationDate(r, t) ||
+		    !X509_CRL_add0_revoked(crl, r)) {
+			X509_REVOKED_free(r);
+			goto fail;
+		}
+	}
+	X509_CRL_sort(crl);
+	if (!X509_CRL_sign(crl, ca_key, EVP_sha256()))
+		goto fail;
+	ASN1_TIME_free(t);
+	return crl;
+fail:
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return NULL;
+}
+
+/* ring/NAME.crl: the CRL in PEM, or DER with `der`. */
+static int put_crl(const struct fixture *f, const char *ring, const char *name,
+		   X509_CRL *crl, int der)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+	int ok;
+
+	path_of(path, sizeof(path), f, "%s/%s.crl", ring, name);
+	fp = fopen(path, "w");
+	if (!fp)
+		return -errno;
+	ok = der ? i2d_X509_CRL_fp(fp, crl) : PEM_write_X509_CRL(fp, crl);
+	fclose(fp);
+	return ok ? 0 : -EIO;
+}
+
+/* X509_verify_cert() of x with ctx's store, flags and GSK level `level`
+ * applied the way conn_verify_cb() does: the final X509_V_ERR_*. */
+static int crl_level;
+
+static int level_cb(int ok, X509_STORE_CTX *st)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(st);
+	int depth = X509_STORE_CTX_get_error_depth(st);
+
+	if (ok)
+		return 1;
+	if (keyring_crl_tolerates(crl_level, X509_STORE_CTX_get_error(st),
+				  chain && depth == sk_X509_num(chain) - 1)) {
+		X509_STORE_CTX_set_error(st, X509_V_OK);
+		return 1;
+	}
+	return 0;
+}
+
+static int verify_with(SSL_CTX *ctx, X509 *x, int level)
+{
+	X509_STORE_CTX *st = X509_STORE_CTX_new();
+	int err = -1;
+
+	crl_level = level;
+	if (st && X509_STORE_CTX_init(st, SSL_CTX_get_cert_store(ctx), x, NULL) == 1) {
+		X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(st),
+				       SSL_CTX_get0_param(ctx));
+		X509_STORE_CTX_set_verify_cb(st, level_cb);
+		X509_verify_cert(st);
+		err = X509_STORE_CTX_get_error(st);
+	}
+	X509_STORE_CTX_free(st);
+	return err;
+}
+
+/*
+ * A fresh server context *ctx with the ring's CA certificates and CRLs
+ * (the old one freed): what keyring_use_crls() returned, or -1000 when
+ * the ring or its CAs cannot be used.
+ */
+static int ring_crls(const struct fixture *f, const char *ring, SSL_CTX **ctx)
+{
+	struct keyring_res res;
+	struct keyring *kr = NULL;
+	int n = -1000;
+
+	SSL_CTX_free(*ctx);
+	*ctx = SSL_CTX_new(TLS_server_method());
+	if (*ctx && !keyring_open(f->root, ring, NULL, NULL, &kr, &res) &&
+	    !keyring_use_cas(kr, *ctx, 0, &res))
+		n = keyring_use_crls(kr, *ctx, &res);
+	keyring_free(kr);
+	return n;
+}
+
+/* NAME.crl files: PEM and DER, checked against the ring's CAs, the
+ * revoked certificate refused, levels, the digest a reload compares. */
+static void test_crl(void)
+{
+	struct keyring_res res;
+	struct keyring *kr = NULL;
+	struct fixture f;
+	char ring[300], path[PATH_MAX];
+	unsigned char d1[32], d2[32], d3[32];
+	EVP_PKEY *kg = NULL, *kv = NULL, *rk = new_key();
+	X509 *good = NULL, *bad = NULL, *rogue = NULL;
+	X509_CRL *crl = NULL, *old = NULL, *foreign = NULL;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ASSERT_EQ(fixture_init(&f), 0, "fixture"))
+		goto free_all;
+	snprintf(ring, sizeof(ring), "%s/crl", f.owner);
+	rogue = rk ? new_cert("rogue CA", rk, NULL, NULL, 1, 0, 2) : NULL;
+	if (!ASSERT_EQ(mkring(&f, ring), 0, "ring dir") ||
+	    !ASSERT_TRUE(personal(&f, "good", &good, &kg) &&
+			 personal(&f, "revoked", &bad, &kv) && rogue, "certificates"))
+		goto out;
+	crl = new_crl(f.ca, f.ca_key, bad, -60, 3600);
+	old = new_crl(f.ca, f.ca_key, NULL, -7200, 3600);
+	foreign = new_crl(rogue, rk, NULL, -60, 3600);
+	if (!ASSERT_TRUE(crl && old && foreign, "CRLs"))
+		goto out;
+	put_pem(&f, ring, "ca", f.ca, NULL, 0);
+	put_pem(&f, ring, "default", good, kg, 0600);
+
+	/* no CRL file: no revocation checking, digest all zero */
+	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d1), 0, "digest");
+	memset(d2, 0, sizeof(d2));
+	ASSERT_TRUE(!memcmp(d1, d2, 32), "no CRLs: zero digest");
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 0, "no CRLs");
+	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_HIGH), X509_V_OK,
+		  "without CRL files nothing is revoked, even at High");
+
+	/* PEM: the revoked certificate fails at every level */
+	put_crl(&f, ring, "ca", crl, 0);
+	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d2), 0, "digest");
+	ASSERT_TRUE(memcmp(d1, d2, 32), "a CRL file changes the digest");
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "CRLs of the ring");
+	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_LOW), X509_V_ERR_CERT_REVOKED,
+		  "revoked at Low");
+	ASSERT_EQ(verify_with(ctx, bad, ATTLS_CRL_HIGH), X509_V_ERR_CERT_REVOKED,
+		  "revoked at High");
+	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_HIGH), X509_V_OK,
+		  "not revoked, current CRL: passes High");
+
+	/* DER, and expired: Medium and High refuse, Low uses it */
+	put_crl(&f, ring, "ca", old, 1);
+	ASSERT_EQ(keyring_crl_digest(f.root, ring, NULL, d3), 0, "digest");
+	ASSERT_TRUE(memcmp(d2, d3, 32), "replaced content changes the digest");
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "DER CRL");
+	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_MEDIUM), X509_V_ERR_CRL_HAS_EXPIRED,
+		  "expired CRL at Medium");
+	ASSERT_EQ(attls_rc_from_verify(X509_V_ERR_CRL_HAS_EXPIRED),
+		  ATTLS_RC_CRL_EXPIRED, "RC 5163");
+	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_LOW), X509_V_OK,
+		  "expired CRL used at Low");
+
+	/* High: a CRL only from another CA of the ring */
+	put_pem(&f, ring, "rogue", rogue, NULL, 0);
+	put_crl(&f, ring, "rogue", foreign, 0);
+	path_of(path, sizeof(path), &f, "%s/ca.crl", ring);
+	unlink(path);
+	ASSERT_EQ(ring_crls(&f, ring, &ctx), 1, "CRLs of the ring");
+	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_HIGH), X509_V_ERR_UNABLE_TO_GET_CRL,
+		  "High without the issuer's CRL");
+	ASSERT_EQ(attls_rc_from_verify(X509_V_ERR_UNABLE_TO_GET_CRL),
+		  ATTLS_RC_CRL_MISSING, "RC 5162");
+	ASSERT_EQ(verify_with(ctx, good, ATTLS_CRL_MEDIUM), X509_V_OK,
+		  "Medium without the issuer's CRL");
+
+	/* a CRL whose issuer is no CA of the ring, and garbage: RC 5161 */
+	path_of(path, sizeof(path), &f, "%s/rogue.pem", ring);
+	unlink(path);
+	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
+	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), -EINVAL, "foreign CRL");
+	ASSERT_EQ(res.rc, ATTLS_RC_CRL_BAD, "RC 5161");
+	ASSERT_TRUE(strstr(res.cause, "rogue.crl") && strstr(res.cause, "rogue CA"),
+		    res.cause);
+	keyring_free(kr);
+	kr = NULL;
+	path_of(path, sizeof(path), &f, "%s/junk.crl", ring);
+	write_text(path, 0644, "not a CRL\n");
+	path_of(path, sizeof(path), &f, "%s/rogue.crl", ring);
+	unlink(path);
+	ASSERT_EQ(keyring_open(f.root, ring, NULL, NULL, &kr, &res), 0, res.cause);
+	ASSERT_EQ(keyring_use_crls(kr, ctx, &res), -EINVAL, "junk CRL");
+	ASSERT_EQ(res.rc, ATTLS_RC_CRL_BAD, "RC 5161");
+	ASSERT_TRUE(strstr(res.cause, "junk.crl") != NULL, res.cause);
+out:
+	keyring_free(kr);
+	fixture_fini(&f);
+free_all:
+	SSL_CTX_free(ctx);
+	X509_CRL_free(crl);
+	X509_CRL_free(old);
+	X509_CRL_free(foreign);
+	X509_free(rogue);
+	EVP_PKEY_free(rk);
+}
+
+/* The level table alone: what each GSK_CRL_SECURITY_LEVEL lets pass. */
+static void test_crl_levels(void)
+{
+	static const int exp = X509_V_ERR_CRL_HAS_EXPIRED;
+	static const int none = X509_V_ERR_UNABLE_TO_GET_CRL;
+
+	ASSERT_TRUE(keyring_crl_tolerates(ATTLS_CRL_LOW, none, 0), "Low: no CRL");
+	ASSERT_TRUE(keyring_crl_tolerates(ATTLS_CRL_LOW, exp, 0), "Low: expired");
+	ASSERT_TRUE(keyring_crl_tolerates(ATTLS_CRL_MEDIUM, none, 0), "Medium: no CRL");
+	ASSERT_TRUE(!keyring_crl_tolerates(ATTLS_CRL_MEDIUM, exp, 0), "Medium: expired");
+	ASSERT_TRUE(!keyring_crl_tolerates(ATTLS_CRL_HIGH, none, 0), "High: no CRL");
+	ASSERT_TRUE(!keyring_crl_tolerates(ATTLS_CRL_HIGH, exp, 0), "High: expired");
+	ASSERT_TRUE(keyring_crl_tolerates(ATTLS_CRL_HIGH, none, 1), "High: anchor");
+	ASSERT_TRUE(!keyring_crl_tolerates(ATTLS_CRL_LOW, X509_V_ERR_CERT_REVOKED, 1),
+		    "revoked never passes");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct unit_test tests[] = {
@@ -596,6 +831,8 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_certmap),
 		UNIT_TEST(test_key_type_slots),
 		UNIT_TEST(test_list_json),
+		UNIT_TEST(test_crl),
+		UNIT_TEST(test_crl_levels),
 	};
 
 	return unit_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));

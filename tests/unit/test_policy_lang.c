@@ -1011,10 +1011,8 @@ static void test_ignored_parms(void)
 		  "HostReferenceIdCN is ignored on Linux: OpenSSL checks host names against the certificate's DNS names" },
 		{ "TTLSEnvironmentAdvancedParms", "HostRefWildcardValidation Off",
 		  "HostRefWildcardValidation is ignored on Linux: OpenSSL accepts wildcard certificates when it checks HostReferenceIdDNS" },
-		{ "TTLSEnvironmentAdvancedParms", "PeerMinCertVersion 3",
-		  "PeerMinCertVersion is ignored on Linux: OpenSSL does not check the certificate version" },
-		{ "TTLSEnvironmentAdvancedParms", "PeerMinECCKeySize 256",
-		  "PeerMinECCKeySize is ignored on Linux: OpenSSL's security level sets the minimum key sizes (level 2: RSA and DH 2048 bits, EC 224 bits)" },
+		{ "TTLSEnvironmentAdvancedParms", "PeerMinCertVersion 3", "" },
+		{ "TTLSEnvironmentAdvancedParms", "PeerMinECCKeySize 256", "" },
 		{ "TTLSEnvironmentAdvancedParms", "Renegotiation All",
 		  "Renegotiation is ignored on Linux: attls never renegotiates and refuses renegotiation requests" },
 		{ "TTLSEnvironmentAdvancedParms", "Renegotiation Disabled", "" },
@@ -1034,11 +1032,11 @@ static void test_ignored_parms(void)
 		{ "TTLSGskAdvancedParms", "GSK_SESSION_TICKET_SERVER_KEY_REFRESH 300",
 		  "GSK_SESSION_TICKET_SERVER_KEY_REFRESH is ignored on Linux: not implemented by attls (OpenSSL manages its session tickets itself)" },
 		{ "TTLSGskAdvancedParms", "RevocationSecurityLevel High",
-		  "RevocationSecurityLevel is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
+		  "RevocationSecurityLevel is ignored on Linux: attls fetches no revocation information (OCSP, HTTP CDP, LDAP)" },
 		{ "TTLSGskAdvancedParms", "TTLSGskOcspParmsRef o",
-		  "TTLSGskOcspParmsRef is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
-		{ "TTLSGskAdvancedParms", "TTLSGskLdapParms\n {\n  GSK_LDAP_SERVER ldap.example.com\n  GSK_LDAP_SERVER_PORT 389\n }",
-		  "TTLSGskLdapParms is ignored on Linux: certificate revocation checking (CRL, OCSP) is not implemented by attls" },
+		  "TTLSGskOcspParmsRef is ignored on Linux: attls fetches no revocation information (OCSP, HTTP CDP, LDAP)" },
+		{ "TTLSGskLdapParms", "GSK_LDAP_SERVER ldap.example.com",
+		  "GSK_LDAP_SERVER is ignored on Linux: attls fetches no CRLs from LDAP" },
 	};
 	char text[1024], want[1024], *got;
 	const char *hint;
@@ -1173,6 +1171,74 @@ static void test_user_instances(void)
 		ASSERT_EQ(img.actions[0].syslog_facility, ATTLS_FACILITY_DAEMON, "default");
 		ASSERT_EQ(img.actions[1].syslog_facility, ATTLS_FACILITY_AUTH, "Auth");
 	}
+	attls_map_image_free(&img);
+	free(diags);
+}
+
+/* GSK_CRL_SECURITY_LEVEL: inline TTLSGskLdapParms, Medium by default. */
+static void test_crl_level(void)
+{
+	const struct attls_env_cfg *e;
+	struct attls_map_image img;
+	char *diags;
+	int rc;
+
+	rc = build_env("Server", "", " TTLSGskAdvancedParms\n {\n"
+		       "  TTLSGskLdapParms\n  {\n   GSK_CRL_SECURITY_LEVEL high\n  }\n }",
+		       &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	ASSERT_STREQ(diags, "", "clean: the level is implemented");
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->crl_level, ATTLS_CRL_HIGH, "High");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Server", "", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->crl_level, ATTLS_CRL_MEDIUM, "z/OS default Medium");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Server", "", " TTLSGskAdvancedParms\n {\n"
+		       "  TTLSGskLdapParms\n  {\n   GSK_CRL_SECURITY_LEVEL Strict\n  }\n }",
+		       &img, &diags);
+	ASSERT_TRUE(rc != 0 && strstr(diags, "GSK_CRL_SECURITY_LEVEL Low|Medium|High"),
+		    diags);
+	attls_map_image_free(&img);
+	free(diags);
+}
+
+/* PeerMin*KeySize and PeerMinCertVersion are enforced, so compiled. */
+static void test_peer_minimums(void)
+{
+	const struct attls_env_cfg *e;
+	struct attls_map_image img;
+	char *diags;
+	int rc;
+
+	rc = build_env("Client", "  PeerMinRsaKeySize 3072\n  PeerMinECCKeySize 384\n"
+		       "  PeerMinDsaKeySize 2048\n  PeerMinDHKeySize 4096\n"
+		       "  PeerMinCertVersion 3", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	ASSERT_STREQ(diags, "", "clean: the minimums are implemented");
+	if ((e = one_env(&img))) {
+		ASSERT_EQ(e->peer_min_rsa, 3072, "RSA");
+		ASSERT_EQ(e->peer_min_ecc, 384, "ECC");
+		ASSERT_EQ(e->peer_min_dsa, 2048, "DSA");
+		ASSERT_EQ(e->peer_min_dh, 4096, "DH");
+		ASSERT_EQ(e->peer_cert_v3, 1, "PeerMinCertVersion 3");
+	}
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Client", "", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	if ((e = one_env(&img)))
+		ASSERT_TRUE(!e->peer_min_rsa && !e->peer_min_ecc && !e->peer_min_dsa &&
+			    !e->peer_min_dh && !e->peer_cert_v3,
+			    "unset: OpenSSL's security level alone");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Client", "  PeerMinRsaKeySize 20000", "", &img, &diags);
+	ASSERT_TRUE(rc != 0 && strstr(diags, "PeerMinRsaKeySize"), diags);
 	attls_map_image_free(&img);
 	free(diags);
 }
@@ -1470,10 +1536,8 @@ static void test_zos_sample(void)
 		 "%s:113:5: warning: TTLSGroupAdvancedParms in TTLSGroupAction 'grpOn': Envfile is ignored on Linux: it sets Language Environment variables of the z/OS AT-TLS group process\n"
 		 "    hint: attls has no such process: remove the line\n"
 		 "%s:140:5: warning: TTLSGskAdvancedParms in TTLSEnvironmentAction 'envAppSrv': GSK_SYSPLEX_SIDCACHE is ignored on Linux: sysplex-wide session caches exist only on z/OS\n"
-		 "    hint: remove the line\n"
-		 "%s:202:3: warning: TTLSEnvironmentAdvancedParms 'advServer': PeerMinRsaKeySize is ignored on Linux: OpenSSL's security level sets the minimum key sizes (level 2: RSA and DH 2048 bits, EC 224 bits)\n"
-		 "    hint: set the level in openssl.cnf (CipherString = DEFAULT@SECLEVEL=n)\n",
-		 path, path, path);
+		 "    hint: remove the line\n",
+		 path, path);
 	ASSERT_STREQ(got, want, "the z/OS-only parameters that matter warn; Off ones do not");
 	free(got);
 	if (!p)
@@ -1707,6 +1771,10 @@ static const struct {
 	{ NULL, "MiddleBoxCompatMode", "On" },
 	{ NULL, "MonthOfYearMask", "111111000000" },
 	{ NULL, "PeerMinCertVersion", "Any" },
+	{ NULL, "PeerMinDHKeySize", "2048" },
+	{ NULL, "PeerMinDsaKeySize", "2048" },
+	{ NULL, "PeerMinECCKeySize", "256" },
+	{ NULL, "PeerMinRsaKeySize", "3072" },
 	{ NULL, "Port", "8443-8445" },
 	{ NULL, "Prefix", "2001:db8::/32" },
 	{ NULL, "Priority", "2000000000" },
@@ -1718,6 +1786,7 @@ static const struct {
 	{ NULL, "RenegotiationIndicator", "Optional" },
 	{ NULL, "ResetCipherTimer", "0" },
 	{ NULL, "RevocationSecurityLevel", "Medium" },
+	{ NULL, "GSK_CRL_SECURITY_LEVEL", "High" },
 	{ NULL, "SecondaryMap", "On" },
 	{ NULL, "ServerCertificateLabel", "c1 c2" },
 	{ NULL, "ServerEDHGroupSize", "2048" },
@@ -1854,6 +1923,8 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_keyring_forms),
 		UNIT_TEST(test_user_instances),
 		UNIT_TEST(test_gsk_sessions),
+		UNIT_TEST(test_crl_level),
+		UNIT_TEST(test_peer_minimums),
 		UNIT_TEST(test_pagent_sample),
 		UNIT_TEST(test_pagent_errors),
 		UNIT_TEST(test_zos_sample),
