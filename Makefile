@@ -142,6 +142,7 @@ $(OUTPUT)/tests/test_trace: $(OUTPUT)/user/trace.o $(OUTPUT)/user/rc.o
 $(OUTPUT)/tests/test_engine_sess: $(OUTPUT)/user/engine_sess.o
 
 $(OUTPUT)/tests/test_appctl_class: $(OUTPUT)/user/appctl_class.o
+$(OUTPUT)/tests/test_jw: $(OUTPUT)/user/jw.o $(OUTPUT)/user/aj.o
 
 unit: $(UNIT_BINS)
 	$(Q)$(PYTHON) tests/run_unit.py $(UNIT_BINS)

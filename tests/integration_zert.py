@@ -652,6 +652,63 @@ def test_watch(env):
     check(st.get("watchers_dropped") == 0, "watchers dropped: %r" % st)
 
 
+def test_batched_writes(env):
+    """Records are written in batches (one write per drain of the ring
+    buffer): a burst of short connections is all in the file and in a live
+    watcher while attlsd keeps running, each connection exactly once, every
+    line whole."""
+    n = 300
+    out = env.path("watch-batch.out")
+    with open(out, "wb") as f:
+        w = subprocess.Popen(env.ns([os.path.join(env.build, "attlsctl"), "-j",
+                                     "--pin-root", env.pin_root, "zert", "watch"]),
+                             stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    env.procs.append(w)
+    try:
+        time.sleep(0.5)
+        check(w.poll() is None, "watch exited: %s" % it.tail(out))
+        t0 = env.mark()
+        prog = ("import socket\n"
+                "for i in range(%d):\n"
+                "    s=socket.create_connection((%r,%d)); print(s.getsockname()[1]); s.close()\n"
+                % (n, ADDR, P_ZECHO))
+        cp = run(env.ns([PY, "-c", prog]), timeout=60, check_rc=True)
+        ports = {int(p) for p in cp.stdout.split()}
+        check(len(ports) == n, "%d distinct client ports for %d connections" % (len(ports), n))
+        ends = ("short-term", "term")
+        recs = env.wait_records(lambda r: inbound_at(P_ZECHO, t0)(r) and
+                                r["event"] in ends and r["remote"]["port"] in ports,
+                                "the burst's closes", count=n, timeout=20)
+        per = {}
+        for r in recs:
+            per[r["remote"]["port"]] = per.get(r["remote"]["port"], 0) + 1
+        check(set(per) == ports and set(per.values()) == {1},
+              "not one closing record per connection: %d ports, counts %r" % (
+                  len(per), sorted(set(per.values()))))
+        for path in env.zert_files():
+            if os.path.exists(path) and os.path.getsize(path):
+                with open(path, "rb") as f:
+                    check(f.read().endswith(b"\n"), "%s ends in a partial line" % path)
+        deadline = time.monotonic() + 20
+        while True:
+            with open(out) as f:
+                seen = [json.loads(l) for l in f if l.strip().startswith("{\"record")]
+            got = {r["remote"]["port"] for r in seen
+                   if r.get("conn_id") not in t0 and r.get("event") in ends
+                   and r.get("local", {}).get("port") == P_ZECHO}
+            if ports <= got or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(ports <= got, "the watcher showed %d of %d connections" % (
+            len(ports & got), n))
+    finally:
+        w.send_signal(signal.SIGTERM)
+        w.wait(5)
+    st = env.attlsctl("zert", "stats")
+    check(st.get("write_errors") == 0 and st.get("lost") == 0 and
+          st.get("watchers_dropped") == 0, "records lost: %r" % st)
+
+
 def test_export_report(env):
     """attlsctl zert export (filters, time range, summaries) and report
     (unprotected, versions and ciphers, post-quantum key exchange,
@@ -772,6 +829,7 @@ TESTS = [
     test_short_and_change,
     test_summary,
     test_watch,
+    test_batched_writes,
     test_export_report,
     test_status_counters,
     test_rotation,

@@ -835,6 +835,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 
 		if (n == 0) {
 			ring_buffer__consume(d->rb);
+			zert_flush(d->zert);
 			continue;
 		}
 
@@ -858,6 +859,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 				err = ring_buffer__consume(d->rb);
 				if (err < 0 && err != -EINTR)
 					log_warnx("ring buffer: %s", strerror(-err));
+				zert_flush(d->zert);
 				err = 0;
 				continue;
 			}
@@ -875,6 +877,7 @@ static int run(struct attlsd *d, struct attls_map_image *img, struct policy *p)
 		}
 	}
 	ring_buffer__consume(d->rb);
+	zert_flush(d->zert);
 close_fds:
 	if (sfd >= 0)
 		close(sfd);

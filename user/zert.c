@@ -34,6 +34,7 @@
 #include "addr.h"
 #include "aj.h"
 #include "cgroup.h"
+#include "jw.h"
 #include "log.h"
 #include "privdrop.h"
 #include "observe.h"
@@ -48,6 +49,7 @@
 #define ZERT_MAX_WATCHERS 16
 #define ZERT_UID_CACHE	64
 #define ZERT_CG_CACHE	256
+#define ZERT_TIME_LEN	48	/* an ISO 8601 time with microseconds */
 
 /* What was captured of one connection, while it is being observed. */
 struct zert_obsbuf {
@@ -127,6 +129,10 @@ struct zert {
 	char cg_mnt[PATH_MAX];
 	struct { uint32_t uid; int valid; char name[33]; } uids[ZERT_UID_CACHE];
 	struct { uint64_t id; char path[256]; } cgs[ZERT_CG_CACHE];
+	struct jw jw;			/* the record being built */
+	time_t tsec;			/* iso8601(): tsec_str is this second */
+	char tsec_str[ZERT_TIME_LEN - 8];
+	size_t tsec_len;
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -143,17 +149,6 @@ static uint64_t boot_to_real(uint64_t boot_ns)
 	uint64_t real = now_ns(CLOCK_REALTIME), boot = now_ns(CLOCK_BOOTTIME);
 
 	return boot_ns <= boot ? real - (boot - boot_ns) : real;
-}
-
-static void iso8601(uint64_t ns, char *buf, size_t len)
-{
-	time_t s = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000ull / 1000));
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -328,32 +323,60 @@ static const char *cgroup_path(struct zert *z, uint64_t id)
 
 /* ---- records -------------------------------------------------------------- */
 
-static int add_time(struct json_object *o, const char *key, uint64_t ns)
-{
-	char buf[96];
+/*
+ * Detail records are written with the streaming writer (user/jw.h) into
+ * z->jw, reused from record to record; summaries, once an interval, keep
+ * json-c.  Both end in record_line().  Callers hold z->lock.
+ */
 
-	if (!ns)
-		return aj_add_null(o, key);
-	iso8601(ns, buf, sizeof(buf));
-	return aj_add_str(o, key, buf);
+/* ISO 8601 UTC with microseconds into buf[32]: the part down to the
+ * second is formatted once per second. */
+static const char *iso8601(struct zert *z, uint64_t ns, char *buf)
+{
+	time_t s = (time_t)(ns / 1000000000ull);
+	unsigned us = (unsigned)(ns % 1000000000ull / 1000), i;
+	size_t n;
+	struct tm tm;
+
+	if (!z->tsec_len || s != z->tsec) {
+		gmtime_r(&s, &tm);
+		z->tsec_len = (size_t)snprintf(z->tsec_str, sizeof(z->tsec_str),
+					       "%04d-%02d-%02dT%02d:%02d:%02d.",
+					       tm.tm_year + 1900, tm.tm_mon + 1,
+					       tm.tm_mday, tm.tm_hour, tm.tm_min,
+					       tm.tm_sec);
+		if (z->tsec_len >= sizeof(z->tsec_str))
+			z->tsec_len = sizeof(z->tsec_str) - 1;
+		z->tsec = s;
+	}
+	n = z->tsec_len;
+	memcpy(buf, z->tsec_str, n);
+	for (i = 6; i--; us /= 10)
+		buf[n + i] = (char)('0' + us % 10);
+	buf[n + 6] = 'Z';
+	buf[n + 7] = '\0';
+	return buf;
 }
 
-static int add_endpoint(struct json_object *o, const char *key,
-			const __u8 *addr, __u16 port)
+static void rec_time(struct zert *z, const char *key, uint64_t ns)
 {
-	struct json_object *ep = json_object_new_object();
-	char buf[ATTLS_ADDRSTRLEN];
-	int err;
+	char buf[ZERT_TIME_LEN];
 
-	if (!ep)
-		return -ENOMEM;
-	err = aj_add_str(ep, "addr", attls_addr_str(addr, buf, sizeof(buf)));
-	err = err ?: aj_add_u64(ep, "port", port);
-	if (err) {
-		json_object_put(ep);
-		return err;
-	}
-	return aj_add(o, key, ep);
+	if (ns)
+		jw_str(&z->jw, key, iso8601(z, ns, buf));
+	else
+		jw_null(&z->jw, key);
+}
+
+static void rec_endpoint(struct jw *w, const char *key, const __u8 *addr,
+			 __u16 port)
+{
+	char buf[ATTLS_ADDRSTRLEN];
+
+	jw_obj_open(w, key);
+	jw_str(w, "addr", attls_addr_str(addr, buf, sizeof(buf)));
+	jw_u64(w, "port", port);
+	jw_obj_close(w);
 }
 
 static void comm_str(const struct attls_owner *ow, char *buf)
@@ -362,28 +385,41 @@ static void comm_str(const struct attls_owner *ow, char *buf)
 	buf[ATTLS_COMM_LEN] = '\0';
 }
 
-/* Caller holds z->lock (caches). */
-static int add_owner(struct zert *z, struct json_object *o,
-		     const struct attls_owner *ow)
+static void rec_owner(struct zert *z, const struct attls_owner *ow)
 {
 	char comm[ATTLS_COMM_LEN + 1];
-	int err;
+	struct jw *w = &z->jw;
 
 	comm_str(ow, comm);
-	err = aj_add_u64(o, "pid", ow->pid);
-	err = err ?: aj_add_str(o, "job", comm);
-	err = err ?: aj_add_u64(o, "uid", ow->uid);
-	err = err ?: aj_add_str(o, "user", user_name(z, ow->uid));
-	err = err ?: aj_add_u64(o, "cgroup_id", ow->cgroup_id);
-	err = err ?: aj_add_str(o, "cgroup", cgroup_path(z, ow->cgroup_id));
-	return err;
+	jw_u64(w, "pid", ow->pid);
+	jw_str(w, "job", comm);
+	jw_u64(w, "uid", ow->uid);
+	jw_str(w, "user", user_name(z, ow->uid));
+	jw_u64(w, "cgroup_id", ow->cgroup_id);
+	jw_str(w, "cgroup", cgroup_path(z, ow->cgroup_id));
 }
 
-/* The fields every record starts with. */
-static struct json_object *record_new(const struct zert *z, const char *kind,
+/* Start a detail record in z->jw: the fields every record starts with. */
+static void rec_begin(struct zert *z, const char *event)
+{
+	struct jw *w = &z->jw;
+
+	jw_reset(w);
+	jw_obj_open(w, NULL);
+	jw_str(w, "record", "zert-detail");
+	jw_u64(w, "version", 2);
+	jw_str(w, "event", event);
+	rec_time(z, "time", now_ns(CLOCK_REALTIME));
+	jw_str(w, "host", z->host);
+	jw_str(w, "boot_id", z->boot_id);
+}
+
+/* The same fields for a summary record, in json-c. */
+static struct json_object *record_new(struct zert *z, const char *kind,
 				      const char *event)
 {
 	struct json_object *r = json_object_new_object();
+	char buf[ZERT_TIME_LEN];
 	int err;
 
 	if (!r)
@@ -391,7 +427,7 @@ static struct json_object *record_new(const struct zert *z, const char *kind,
 	err = aj_add_str(r, "record", kind);
 	err = err ?: aj_add_u64(r, "version", 2);
 	err = err ?: aj_add_str(r, "event", event);
-	err = err ?: add_time(r, "time", now_ns(CLOCK_REALTIME));
+	err = err ?: aj_add_str(r, "time", iso8601(z, now_ns(CLOCK_REALTIME), buf));
 	err = err ?: aj_add_str(r, "host", z->host);
 	err = err ?: aj_add_str(r, "boot_id", z->boot_id);
 	if (err) {
@@ -404,59 +440,100 @@ static struct json_object *record_new(const struct zert *z, const char *kind,
 static void watchers_send(struct zert *z, const char *line, size_t len);
 static void interval_check(struct zert *z);
 
-/* Write one record (NULL: building it failed) and put it.  Caller holds
- * z->lock. */
+/* One complete line (the '\n' included) to the file's batch and the
+ * watchers' backlogs; zert_sync() writes them. */
+static void record_line(struct zert *z, const char *line, size_t len)
+{
+	zert_out_append(z->out, line, len);
+	watchers_send(z, line, len);
+}
+
+/* End the detail record in z->jw and queue it (a failed build is lost). */
+static void rec_end(struct zert *z)
+{
+	struct jw *w = &z->jw;
+
+	jw_obj_close(w);
+	jw_bytes(w, "\n", 1);
+	if (w->err)
+		z->cnt.lost++;
+	else
+		record_line(z, w->buf, w->len);
+}
+
+/* Queue a json-c record (NULL: building it failed) and put it. */
 static void record_write(struct zert *z, struct json_object *r)
 {
 	const char *s;
-	char *line;
-	size_t len;
-	int err;
+	struct jw *w = &z->jw;
 
-	if (!r) {
-		z->cnt.lost++;
-		return;
+	s = r ? json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+					       JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	if (s) {
+		jw_reset(w);
+		jw_bytes(w, s, strlen(s));
+		jw_bytes(w, "\n", 1);
 	}
-	s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = s ? strlen(s) : 0;
-	line = s ? malloc(len + 1) : NULL;
-	if (!line) {
+	if (!s || w->err)
 		z->cnt.lost++;
-		json_object_put(r);
-		return;
-	}
-	memcpy(line, s, len);
-	line[len++] = '\n';
+	else
+		record_line(z, w->buf, w->len);
 	json_object_put(r);
-	err = zert_out_write(z->out, line, len);
-	if (err) {
-		if (!z->cnt.write_errors++ || !(z->cnt.write_errors % 1000))
-			log_warnx("zERT: writing %s: %s (%llu record(s) lost so far)",
-				  zert_out_path(z->out), strerror(-err),
-				  (unsigned long long)z->cnt.write_errors);
-	} else {
-		z->cnt.records++;
-	}
-	watchers_send(z, line, len);
-	free(line);
 }
 
-static int add_sessions(struct json_object *r, const struct zert_session *s)
-{
-	struct json_object *arr = json_object_new_array(), *o;
+static void watchers_flush(struct zert *z);
 
-	if (!arr)
-		return -ENOMEM;
+/*
+ * Write what is queued (file and watchers) and account for it.  Called
+ * after each drain of the ring buffer (zert_flush()), at the end of each
+ * engine record and each timer tick, and at close: a record waits in
+ * memory at most until then (docs/zert.md "Durability").
+ */
+static void zert_sync(struct zert *z)
+{
+	struct zert_out_stats st;
+	uint64_t before = z->cnt.write_errors;
+
+	zert_out_flush(z->out);
+	zert_out_take_stats(z->out, &st);
+	z->cnt.records += st.written;
+	if (st.lost) {
+		z->cnt.write_errors += st.lost;
+		if (!before || before / 1000 != z->cnt.write_errors / 1000)
+			log_warnx("zERT: writing %s: %s (%llu record(s) lost so far)",
+				  zert_out_path(z->out), strerror(-st.err),
+				  (unsigned long long)z->cnt.write_errors);
+	}
+	watchers_flush(z);
+}
+
+void zert_flush(struct zert *z)
+{
+	if (!z)
+		return;
+	pthread_mutex_lock(&z->lock);
+	zert_sync(z);
+	pthread_mutex_unlock(&z->lock);
+}
+
+static void rec_sessions(struct jw *w, const struct zert_session *s)
+{
+	struct json_object *o;
+	const char *txt;
+
+	jw_arr_open(w, "security_sessions");
 	if (s) {
 		o = zert_session_json(s);
-		if (!o || json_object_array_add(arr, o)) {
-			json_object_put(o);
-			json_object_put(arr);
-			return -ENOMEM;
-		}
+		txt = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE)
+			: NULL;
+		if (txt)
+			jw_raw(w, NULL, txt, strlen(txt));
+		else
+			w->err = -ENOMEM;
+		json_object_put(o);
 	}
-	return aj_add(r, "security_sessions", arr);
+	jw_arr_close(w);
 }
 
 /* ---- engine path ----------------------------------------------------------- */
@@ -472,57 +549,40 @@ static void engine_key(struct zert *z, const struct zert_conn *c,
 			    "attls", s);
 }
 
-static struct json_object *engine_record(struct zert *z, const struct zert_conn *c,
-					 const char *event,
-					 const struct zert_session *s)
+/* Queue the detail record of an engine connection. */
+static void engine_record(struct zert *z, const struct zert_conn *c,
+			  const char *event, const struct zert_session *s)
 {
-	struct json_object *r, *acts;
+	struct jw *w = &z->jw;
 	char id[32];
-	int err;
 
 	snprintf(id, sizeof(id), "%016llx", (unsigned long long)c->conn_id);
-	r = record_new(z, "zert-detail", event);
-	if (!r)
-		return NULL;
-	err = aj_add_str(r, "conn_id", id);
-	err = err ?: add_time(r, "start", c->start_ns);
-	err = err ?: add_time(r, "end", c->end_ns);
-	err = err ?: add_endpoint(r, "local", c->wire.laddr, c->wire.lport);
-	err = err ?: add_endpoint(r, "remote", c->wire.raddr, c->wire.rport);
-	err = err ?: aj_add_str(r, "direction",
-				c->direction == ATTLS_RF_OUTBOUND ? "outbound"
-								  : "inbound");
-	err = err ?: add_owner(z, r, &c->owner);
-	err = err ?: aj_add_str(r, "rule", c->rule);
-	if (err)
-		goto put;
-	acts = json_object_new_object();
-	if (!acts)
-		goto put;
-	err = aj_add_str(acts, "group", c->group);
-	err = err ?: aj_add_str(acts, "environment", c->env[0] ? c->env : NULL);
-	err = err ?: aj_add_str(acts, "connection", c->conn[0] ? c->conn : NULL);
-	if (err) {
-		json_object_put(acts);
-		goto put;
-	}
-	err = aj_add(r, "actions", acts);
+	rec_begin(z, event);
+	jw_str(w, "conn_id", id);
+	rec_time(z, "start", c->start_ns);
+	rec_time(z, "end", c->end_ns);
+	rec_endpoint(w, "local", c->wire.laddr, c->wire.lport);
+	rec_endpoint(w, "remote", c->wire.raddr, c->wire.rport);
+	jw_str(w, "direction", c->direction == ATTLS_RF_OUTBOUND ? "outbound"
+								   : "inbound");
+	rec_owner(z, &c->owner);
+	jw_str(w, "rule", c->rule);
+	jw_obj_open(w, "actions");
+	jw_str(w, "group", c->group);
+	jw_str(w, "environment", c->env[0] ? c->env : NULL);
+	jw_str(w, "connection", c->conn[0] ? c->conn : NULL);
+	jw_obj_close(w);
 	/* no session: stopped by the application, cleartext again */
-	err = err ?: aj_add_str(r, "protection", s ? "attls" : "none");
-	err = err ?: aj_add_bool(r, "cleartext", !s);
-	err = err ?: add_sessions(r, s);
-	err = err ?: aj_add_u64(r, "tls_sessions", c->tls_sessions);
-	err = err ?: aj_add_u64(r, "bytes_in", c->bytes_in);
-	err = err ?: aj_add_u64(r, "bytes_out", c->bytes_out);
-	err = err ?: aj_add_null(r, "segs_in");
-	err = err ?: aj_add_null(r, "segs_out");
-	err = err ?: aj_add_i64(r, "rc", c->rc);
-	if (err)
-		goto put;
-	return r;
-put:
-	json_object_put(r);
-	return NULL;
+	jw_str(w, "protection", s ? "attls" : "none");
+	jw_bool(w, "cleartext", !s);
+	rec_sessions(w, s);
+	jw_u64(w, "tls_sessions", c->tls_sessions);
+	jw_u64(w, "bytes_in", c->bytes_in);
+	jw_u64(w, "bytes_out", c->bytes_out);
+	jw_null(w, "segs_in");
+	jw_null(w, "segs_out");
+	jw_i64(w, "rc", c->rc);
+	rec_end(z);
 }
 
 /* The session c->tls as a zERT session (handshaken: it completed); NULL
@@ -552,11 +612,11 @@ void zert_engine_init(struct zert *z, const struct zert_conn *c)
 		return;
 	pthread_mutex_lock(&z->lock);
 	interval_check(z);
-	record_write(z, engine_record(z, c, c->tls_sessions > 1 ? "change" : "init",
-				      s));
+	engine_record(z, c, c->tls_sessions > 1 ? "change" : "init", s);
 	engine_key(z, c, s, &k);
 	if (!zert_sum_start(z->sum, &k, 0, s->outcome))
 		z->cnt.lost++;
+	zert_sync(z);
 	pthread_mutex_unlock(&z->lock);
 	free(s);
 }
@@ -570,11 +630,12 @@ void zert_engine_stop(struct zert *z, const struct zert_conn *c)
 		return;
 	pthread_mutex_lock(&z->lock);
 	interval_check(z);
-	record_write(z, engine_record(z, c, "change", NULL));
+	engine_record(z, c, "change", NULL);
 	/* the session counted since its handshake ends (same attributes,
 	 * same shape); the connection's bytes go with its term */
 	engine_key(z, c, s, &k);
 	zert_sum_end(zert_sum_find(z->sum, &k), 0, 0);
+	zert_sync(z);
 	pthread_mutex_unlock(&z->lock);
 	free(s);
 }
@@ -590,20 +651,21 @@ void zert_engine_term(struct zert *z, const struct zert_conn *c)
 	pthread_mutex_lock(&z->lock);
 	interval_check(z);
 	if (!handshaken) {
-		record_write(z, engine_record(z, c, "short-term", s));
+		engine_record(z, c, "short-term", s);
 		engine_key(z, c, s, &k);
 		if (zert_sum_short(z->sum, &k, 0, s->outcome, c->bytes_in,
 				   c->bytes_out))
 			z->cnt.lost++;
 	} else if (c->tls_active) {
-		record_write(z, engine_record(z, c, "term", s));
+		engine_record(z, c, "term", s);
 		/* the same attributes as at its handshake: the same shape */
 		engine_key(z, c, s, &k);
 		zert_sum_end(zert_sum_find(z->sum, &k), c->bytes_in, c->bytes_out);
 	} else {
 		/* stopped before the end: its session ended already */
-		record_write(z, engine_record(z, c, "term", NULL));
+		engine_record(z, c, "term", NULL);
 	}
+	zert_sync(z);
 	pthread_mutex_unlock(&z->lock);
 	free(s);
 }
@@ -774,73 +836,56 @@ static void obs_update(struct zert *z, struct zert_open *o, int final)
 }
 
 /* Observation details of a record: what the verdict rests on. */
-static int add_observation(struct json_object *r, const struct zert_open *o,
-			   uint32_t sent, uint32_t rcvd)
+static void rec_observation(struct jw *w, const struct zert_open *o,
+			    uint32_t sent, uint32_t rcvd)
 {
-	struct json_object *ob = json_object_new_object();
-	int err;
-
-	if (!ob)
-		return -ENOMEM;
-	err = aj_add_bool(ob, "complete", !o->observing);
-	err = err ?: aj_add_bool(ob, "partial", o->partial);
-	err = err ?: aj_add_bool(ob, "truncated", o->truncated);
-	err = err ?: aj_add_bool(ob, "malformed", o->malformed);
-	err = err ?: aj_add_u64(ob, "bytes_sent", sent);
-	err = err ?: aj_add_u64(ob, "bytes_received", rcvd);
-	if (err) {
-		json_object_put(ob);
-		return err;
-	}
-	return aj_add(r, "observation", ob);
+	jw_obj_open(w, "observation");
+	jw_bool(w, "complete", !o->observing);
+	jw_bool(w, "partial", o->partial);
+	jw_bool(w, "truncated", o->truncated);
+	jw_bool(w, "malformed", o->malformed);
+	jw_u64(w, "bytes_sent", sent);
+	jw_u64(w, "bytes_received", rcvd);
+	jw_obj_close(w);
 }
 
-/* A detail record of a sockops connection.  `o` NULL: a close of a
+/* Queue a detail record of a sockops connection.  `o` NULL: a close of a
  * connection established before this attlsd.  Caller holds z->lock. */
-static struct json_object *sock_record(struct zert *z, const char *event,
-				       const struct zert_open *o,
-				       const struct attls_event *ev)
+static void sock_record(struct zert *z, const char *event,
+			const struct zert_open *o, const struct attls_event *ev)
 {
 	const struct attls_flow *flow = o ? &o->flow : &ev->flow;
 	const struct attls_owner *owner = o ? &o->owner : &ev->owner;
 	uint32_t flags = o ? o->flags : ev->flags;
-	struct json_object *r;
+	int closed = ev && ev->type == ATTLS_EV_CLOSED;
+	struct jw *w = &z->jw;
 	char id[32];
-	int err, closed = ev && ev->type == ATTLS_EV_CLOSED;
 
-	r = record_new(z, "zert-detail", event);
-	if (!r)
-		return NULL;
+	rec_begin(z, event);
 	snprintf(id, sizeof(id), "c%016llx",
 		 (unsigned long long)(o ? o->cookie : ev->cookie));
-	err = aj_add_str(r, "conn_id", id);
-	err = err ?: add_time(r, "start", o ? o->start_ns : 0);
-	err = err ?: add_time(r, "end", closed ? boot_to_real(ev->ts_ns) : 0);
-	err = err ?: add_endpoint(r, "local", flow->laddr, flow->lport);
-	err = err ?: add_endpoint(r, "remote", flow->raddr, flow->rport);
-	err = err ?: aj_add_str(r, "direction", flags & ATTLS_EVF_ACTIVE ?
-				"outbound" : "inbound");
-	if (!err && !(flags & ATTLS_EVF_NO_OWNER))
-		err = add_owner(z, r, owner);
-	err = err ?: aj_add_null(r, "rule");
-	err = err ?: aj_add_null(r, "actions");
-	err = err ?: aj_add_str(r, "protection", protection_str(o ? o->kind :
-							   OBS_KIND_UNKNOWN));
-	err = err ?: aj_add_bool(r, "cleartext", o && o->kind == OBS_KIND_NONE);
-	err = err ?: add_sessions(r, o ? o->sess : NULL);
-	if (!err && o)
-		err = add_observation(r, o, o->captured[1], o->captured[0]);
-	if (!err && closed) {
-		err = aj_add_u64(r, "bytes_in", ev->bytes_in);
-		err = err ?: aj_add_u64(r, "bytes_out", ev->bytes_out);
-		err = err ?: aj_add_u64(r, "segs_in", ev->segs_in);
-		err = err ?: aj_add_u64(r, "segs_out", ev->segs_out);
+	jw_str(w, "conn_id", id);
+	rec_time(z, "start", o ? o->start_ns : 0);
+	rec_time(z, "end", closed ? boot_to_real(ev->ts_ns) : 0);
+	rec_endpoint(w, "local", flow->laddr, flow->lport);
+	rec_endpoint(w, "remote", flow->raddr, flow->rport);
+	jw_str(w, "direction", flags & ATTLS_EVF_ACTIVE ? "outbound" : "inbound");
+	if (!(flags & ATTLS_EVF_NO_OWNER))
+		rec_owner(z, owner);
+	jw_null(w, "rule");
+	jw_null(w, "actions");
+	jw_str(w, "protection", protection_str(o ? o->kind : OBS_KIND_UNKNOWN));
+	jw_bool(w, "cleartext", o && o->kind == OBS_KIND_NONE);
+	rec_sessions(w, o ? o->sess : NULL);
+	if (o)
+		rec_observation(w, o, o->captured[1], o->captured[0]);
+	if (closed) {
+		jw_u64(w, "bytes_in", ev->bytes_in);
+		jw_u64(w, "bytes_out", ev->bytes_out);
+		jw_u64(w, "segs_in", ev->segs_in);
+		jw_u64(w, "segs_out", ev->segs_out);
 	}
-	if (err) {
-		json_object_put(r);
-		return NULL;
-	}
-	return r;
+	rec_end(z);
 }
 
 static void sock_key(struct zert *z, const struct zert_open *o,
@@ -872,11 +917,11 @@ static void sock_report(struct zert *z, struct zert_open *o)
 	uint64_t sig = state_sig(o);
 
 	if (!o->init_written) {
-		record_write(z, sock_record(z, "init", o, NULL));
+		sock_record(z, "init", o, NULL);
 		o->init_written = 1;
 		sum_join(z, o);
 	} else if (sig != o->shape_sig) {
-		record_write(z, sock_record(z, "change", o, NULL));
+		sock_record(z, "change", o, NULL);
 		/* a changed security session counts as a new one */
 		zert_sum_end(o->shape, 0, 0);
 		sum_join(z, o);
@@ -928,7 +973,7 @@ static void sock_closed(struct zert *z, const struct attls_event *ev)
 	}
 	if (!o) {
 		/* established before this attlsd: all we know is the close */
-		record_write(z, sock_record(z, "short-term", NULL, ev));
+		sock_record(z, "short-term", NULL, ev);
 		return;
 	}
 	list_del(z, o);
@@ -936,14 +981,14 @@ static void sock_closed(struct zert *z, const struct attls_event *ev)
 		obs_update(z, o, 1);
 	if (o->init_written) {
 		if (state_sig(o) != o->shape_sig) {
-			record_write(z, sock_record(z, "change", o, NULL));
+			sock_record(z, "change", o, NULL);
 			zert_sum_end(o->shape, 0, 0);
 			sum_join(z, o);
 		}
-		record_write(z, sock_record(z, "term", o, ev));
+		sock_record(z, "term", o, ev);
 		zert_sum_end(o->shape, ev->bytes_in, ev->bytes_out);
 	} else {
-		record_write(z, sock_record(z, "short-term", o, ev));
+		sock_record(z, "short-term", o, ev);
 		sock_key(z, o, &k);
 		if (zert_sum_short(z->sum, &k, o->partial, o->sess ?
 				   o->sess->outcome : ZERT_OUT_INCOMPLETE,
@@ -1148,6 +1193,7 @@ static void tick(struct zert *z)
 		publish_counters(z);
 		z->last_publish = now;
 	}
+	zert_sync(z);
 }
 
 /* ---- live watchers -------------------------------------------------------- */
@@ -1181,7 +1227,8 @@ static void watcher_drop(struct zert *z, unsigned i)
 	z->watchers[i] = z->watchers[--z->nwatchers];
 }
 
-/* Caller holds z->lock. */
+/* Queue a line for every watcher; written by watchers_flush(), or here
+ * once a backlog reaches a batch.  Caller holds z->lock. */
 static void watchers_send(struct zert *z, const char *line, size_t len)
 {
 	struct zert_watcher *w;
@@ -1206,11 +1253,24 @@ static void watchers_send(struct zert *z, const char *line, size_t len)
 		w->buf = nb;
 		memcpy(w->buf + w->len, line, len);
 		w->len += len;
-		if (watcher_flush(w)) {
+		if (w->len >= ZERT_OUT_BATCH && watcher_flush(w)) {
 			watcher_drop(z, i);	/* it went away */
 			continue;
 		}
 		i++;
+	}
+}
+
+/* Write the watchers' backlogs.  Caller holds z->lock. */
+static void watchers_flush(struct zert *z)
+{
+	unsigned i = 0;
+
+	while (i < z->nwatchers) {
+		if (z->watchers[i].len && watcher_flush(&z->watchers[i]))
+			watcher_drop(z, i);	/* it went away */
+		else
+			i++;
 	}
 }
 
@@ -1396,6 +1456,7 @@ void zert_close(struct zert *z)
 	pthread_mutex_lock(&z->lock);
 	/* close-out: the summaries of the interval cut short */
 	interval_end(z, now_ns(CLOCK_REALTIME));
+	zert_sync(z);
 	publish_counters(z);
 	while (z->nwatchers)
 		watcher_drop(z, 0);
@@ -1413,6 +1474,7 @@ void zert_close(struct zert *z)
 	if (z->cg_mnt_fd >= 0)
 		close(z->cg_mnt_fd);
 	pthread_mutex_destroy(&z->lock);
+	jw_free(&z->jw);
 	free(z->res);
 	free(z);
 }

@@ -175,6 +175,13 @@ void zert_engine_term(struct zert *z, const struct zert_conn *c);
  * are counted and ignored. */
 void zert_ringbuf_event(struct zert *z, const void *data, size_t len);
 
+/* Write the records queued since the last flush (the file and the live
+ * watchers).  Call after each drain of the ring buffer: records of
+ * zert_ringbuf_event() are batched until then (docs/zert.md
+ * "Durability"); the engine calls and the collector's timer flush on
+ * their own. */
+void zert_flush(struct zert *z);
+
 /* Publish the collector's counters (ATTLS_STAT_ZERT_*) into the pinned
  * per-CPU attls_stats map `fd`, so `attlsctl status` shows them. */
 void zert_set_stats_map(struct zert *z, int fd);

@@ -28,6 +28,10 @@ struct zert_out {
 	uint64_t size;
 	time_t opened;			/* when the active file was started */
 	time_t last_retention;
+	char *batch;			/* ZERT_OUT_BATCH bytes: lines not written yet */
+	size_t blen;
+	unsigned blines;
+	struct zert_out_stats st;	/* since zert_out_take_stats() */
 };
 
 static int open_active(struct zert_out *o)
@@ -66,6 +70,11 @@ int zert_out_open(const char *dir, const struct zert_out_opts *opts,
 	o->fd = -1;
 	if (opts)
 		o->opts = *opts;
+	o->batch = malloc(ZERT_OUT_BATCH);
+	if (!o->batch) {
+		err = -ENOMEM;
+		goto free_o;
+	}
 	if (snprintf(o->dir, sizeof(o->dir), "%s", dir) >= (int)sizeof(o->dir)) {
 		err = -ENAMETOOLONG;
 		goto free_o;
@@ -82,6 +91,7 @@ int zert_out_open(const char *dir, const struct zert_out_opts *opts,
 	*out = o;
 	return 0;
 free_o:
+	free(o->batch);
 	free(o);
 	return err;
 }
@@ -90,8 +100,10 @@ void zert_out_close(struct zert_out *o)
 {
 	if (!o)
 		return;
+	zert_out_flush(o);
 	if (o->fd >= 0)
 		close(o->fd);
+	free(o->batch);
 	free(o);
 }
 
@@ -174,6 +186,8 @@ int zert_out_rotate(struct zert_out *o)
 	time_t now = time(NULL);
 	int i, err;
 
+	/* what is queued belongs to the file being rotated */
+	zert_out_flush(o);
 	gmtime_r(&now, &tm);
 	for (i = 0; i < 1000; i++) {
 		/* always a sequence number: names sort in rotation order
@@ -211,24 +225,76 @@ int zert_out_rotate(struct zert_out *o)
 	return 0;
 }
 
-int zert_out_write(struct zert_out *o, const char *line, size_t len)
+/* Write `len` bytes holding `lines` whole lines; count them as written
+ * or lost. */
+static void write_lines(struct zert_out *o, const char *p, size_t len,
+			unsigned lines)
 {
+	size_t off = 0;
 	ssize_t n;
-	int err;
+	const char *nl;
 
-	if (o->opts.max_bytes && o->size && o->size + len > o->opts.max_bytes)
-		zert_out_rotate(o);
-	if (o->fd < 0 && open_active(o))
-		return -EBADF;
-	n = write(o->fd, line, len);
-	if (n < 0) {
-		err = -errno;
-		return err;
+	if (!len)
+		return;
+	if (o->fd < 0 && open_active(o)) {
+		o->st.lost += lines;
+		o->st.err = -EBADF;
+		return;
 	}
-	o->size += (uint64_t)n;
-	if ((size_t)n != len)
-		return -ENOSPC;	/* a partial line: the disk is full */
-	return 0;
+	while (off < len) {
+		n = write(o->fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* a short write then 0 or ENOSPC: the disk is full */
+			o->st.err = n < 0 ? -errno : -ENOSPC;
+			break;
+		}
+		off += (size_t)n;
+		o->size += (uint64_t)n;
+	}
+	if (off == len) {
+		o->st.written += lines;
+		return;
+	}
+	/* the lines whose '\n' made it are in the file; the rest are lost
+	 * (the first of them possibly in part, as a single write() of it
+	 * could also have left it) */
+	for (nl = p; (nl = memchr(nl, '\n', off - (size_t)(nl - p))); nl++) {
+		o->st.written++;
+		lines--;
+	}
+	o->st.lost += lines;
+}
+
+void zert_out_flush(struct zert_out *o)
+{
+	write_lines(o, o->batch, o->blen, o->blines);
+	o->blen = 0;
+	o->blines = 0;
+}
+
+void zert_out_append(struct zert_out *o, const char *line, size_t len)
+{
+	uint64_t total = o->size + o->blen;
+
+	if (o->opts.max_bytes && total && total + len > o->opts.max_bytes)
+		zert_out_rotate(o);	/* flushes the batch first */
+	if (o->blen + len > ZERT_OUT_BATCH)
+		zert_out_flush(o);
+	if (len > ZERT_OUT_BATCH) {
+		write_lines(o, line, len, 1);	/* does not fit a batch */
+		return;
+	}
+	memcpy(o->batch + o->blen, line, len);
+	o->blen += len;
+	o->blines++;
+}
+
+void zert_out_take_stats(struct zert_out *o, struct zert_out_stats *st)
+{
+	*st = o->st;
+	memset(&o->st, 0, sizeof(o->st));
 }
 
 void zert_out_tick(struct zert_out *o, time_t now)

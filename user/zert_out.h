@@ -32,15 +32,34 @@ struct zert_out;
  * (0640).  0 or -errno. */
 int zert_out_open(const char *dir, const struct zert_out_opts *opts,
 		  struct zert_out **out);
+/* Flush and close. */
 void zert_out_close(struct zert_out *o);
 
 /*
- * Append one line (`len` bytes, the '\n' included) with one write(2), after
- * rotating if the line would pass max_bytes.  0, or -errno (the line is
- * lost; the caller counts it).  A failed rotation keeps writing to the
- * current file.
+ * Lines are queued in a batch of ZERT_OUT_BATCH bytes and written with one
+ * write(2) when the batch is full, before a rotation, and at
+ * zert_out_flush() -- the collector flushes after each drain of the ring
+ * buffer, each engine record and each timer tick (docs/zert.md
+ * "Durability").  A line that would pass max_bytes rotates the file first,
+ * so files end at the same lines as when each line was written alone.
  */
-int zert_out_write(struct zert_out *o, const char *line, size_t len);
+#define ZERT_OUT_BATCH		(64 * 1024)
+
+/* Records written to the file and lost to write errors since the last
+ * zert_out_take_stats(), and the last error (-errno). */
+struct zert_out_stats {
+	uint64_t written;
+	uint64_t lost;
+	int err;
+};
+
+/* Queue one line (`len` bytes, the '\n' included). */
+void zert_out_append(struct zert_out *o, const char *line, size_t len);
+/* Write what is queued.  A failed or short write loses the lines that did
+ * not reach the file (counted in the stats); a failed rotation keeps
+ * writing to the current file. */
+void zert_out_flush(struct zert_out *o);
+void zert_out_take_stats(struct zert_out *o, struct zert_out_stats *st);
 
 /* Rotate by age and apply retention; call now and then (every second). */
 void zert_out_tick(struct zert_out *o, time_t now);

@@ -30,7 +30,8 @@ and removes all of it at exit, also on failure, SIGINT or SIGTERM; a killed
 run's leftovers are swept by the next one.
 
 Scenarios (names for --only): bulk, handshake, latency, memory, zert,
-classify.  See docs/benchmarks.md for what each measures.
+classify; and zertcpu (only when named: attlsd CPU per zERT record at a
+fixed load, --reps runs).  See docs/benchmarks.md for what each measures.
 """
 import argparse
 import atexit
@@ -215,11 +216,11 @@ class Bench:
                 p.wait()
         self.procs = [(q, w) for (q, w) in self.procs if q is not p]
 
-    def cpu_usec(self, group):
+    def cpu_usec(self, group, key="usage_usec"):
         with open(os.path.join(self.cg(group), "cpu.stat")) as f:
             for line in f:
                 k, v = line.split()
-                if k == "usage_usec":
+                if k == key:
                     return int(v)
         return 0
 
@@ -950,6 +951,47 @@ curves = X25519
         res["max_records_s_without_drops"] = max(ok) if ok else None
         self.results["zert"] = res
 
+    def sc_zertcpu(self):
+        """attlsd CPU (user and system, from the proxy cgroup's cpu.stat)
+        per zERT record at a fixed, unsaturating load: short plaintext
+        connections to the no-rule listener, one record each.  CPU time,
+        not throughput, so other work on the machine disturbs it little."""
+        secs, rate = (2, 4000) if self.quick else (4, 6000)
+        log("zERT CPU per record: %d conn/s for %d s to the no-rule listener, %d runs" % (
+            rate, secs, self.reps))
+        if self.attlsd is None:      # classify stops it
+            self.start_attlsd(self.path("bench.policy"))
+        runs = []
+        for rep in range(self.reps):
+            off0 = self.zert_size()
+            u0 = self.cpu_usec("proxy", "user_usec")
+            s0 = self.cpu_usec("proxy", "system_usec")
+            r = self.client(["conn", "--connect", "%s:%d" % (SRV, P_NORULE), "--conns", "64",
+                             "--seconds", str(secs), "--warmup", "0", "--rate", str(rate),
+                             "--bind", ",".join(CLIENTS)])
+            recs, ids, _ = self.zert_drain(off0)
+            u = self.cpu_usec("proxy", "user_usec") - u0
+            s = self.cpu_usec("proxy", "system_usec") - s0
+            one = {"connections": r["started"], "records": recs,
+                   "connections_recorded": len(ids),
+                   "user_us_per_record": u / max(recs, 1),
+                   "system_us_per_record": s / max(recs, 1),
+                   "us_per_record": (u + s) / max(recs, 1)}
+            runs.append(one)
+            log("  run %d: %d connections, %d records (%d connections recorded); attlsd "
+                "%.2f us CPU/record (user %.2f, system %.2f)" % (
+                    rep + 1, r["started"], recs, len(ids), one["us_per_record"],
+                    one["user_us_per_record"], one["system_us_per_record"]))
+        res = {"rate": rate, "seconds": secs, "runs": runs}
+        for k in ("us_per_record", "user_us_per_record", "system_us_per_record"):
+            res[k] = summary([o[k] for o in runs])
+        res["all_connections_recorded"] = all(
+            o["connections_recorded"] >= o["connections"] for o in runs)
+        log("  median %.2f us CPU/record (user %.2f, system %.2f)" % (
+            res["us_per_record"]["median"], res["user_us_per_record"]["median"],
+            res["system_us_per_record"]["median"]))
+        self.results["zertcpu"] = res
+
     def sc_classify(self):
         secs = 1.5 if self.quick else 3
         reps = self.reps
@@ -1025,8 +1067,8 @@ curves = X25519
         if self.results["background_cpus"]["before"] > 0.1:
             log("WARNING: %.2f CPUs busy with other work before the run: numbers will be "
                 "noisy" % self.results["background_cpus"]["before"])
-        for name in ("bulk", "handshake", "latency", "memory", "zert", "classify"):
-            if not want(name):
+        for name in ("bulk", "handshake", "latency", "memory", "zert", "classify", "zertcpu"):
+            if not want(name) or (name == "zertcpu" and not only):
                 continue
             t = time.monotonic()
             bg = self.background_snapshot()
@@ -1169,6 +1211,10 @@ def render(info, R):
                 "(calibration: records per connection)" if o.get("calibration") else
                 verdict(o["records_s"] >= 20000 and o["ringbuf_drops"] == 0 and
                         o["connections_recorded"] >= o["connections"])))
+    zc = R.get("zertcpu")
+    if zc:
+        L.append("| attlsd CPU per zERT record, µs (%s conn/s, short plaintext connections; user + system) | %s | | | | |" % (
+            "{:,}".format(zc["rate"]), fmt_s(zc["us_per_record"], "%.2f")))
     if mem and mem.get("limited_by_rlimit"):
         L.append("")
         L.append("¹ %d, not 10,000: each connection needs two descriptors in the proxy and "
