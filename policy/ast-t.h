@@ -249,6 +249,7 @@ struct ast_adv {
 	struct ast_val peer_min_ecc;	/* PeerMinECCKeySize */
 	struct ast_val peer_min_dh;	/* PeerMinDHKeySize */
 	struct ast_val peer_min_certver;	/* PeerMinCertVersion Any (0) | 3 (1) */
+	struct ast_val reset_cipher;	/* ResetCipherTimer (minutes) */
 };
 
 /* TTLSSignatureParms (z/OS 2.5 form). */

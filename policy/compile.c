@@ -555,6 +555,7 @@ static int env_build(struct cctx *c, const struct env_inputs *in, int quiet,
 	cfg->peer_min_ecc = ADV_V(cadv, eadv, peer_min_ecc, 0);
 	cfg->peer_min_dh = ADV_V(cadv, eadv, peer_min_dh, 0);
 	cfg->peer_cert_v3 = ADV_V(cadv, eadv, peer_min_certver, 0);
+	cfg->reset_cipher_min = ADV_V(cadv, eadv, reset_cipher, 0);
 	/* all three, so one run reports every problem of the environment */
 	rc = env_protocols(c, in, quiet, cfg);
 	rc |= env_signature(c, in, quiet, cfg);

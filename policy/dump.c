@@ -282,6 +282,8 @@ static void print_env_more(FILE *f, const struct attls_env_cfg *e)
 			e->peer_min_dsa, e->peer_min_ecc, e->peer_min_dh);
 	if (e->peer_cert_v3)
 		fprintf(f, "  %-26s 3\n", "PeerMinCertVersion:");
+	if (e->reset_cipher_min)
+		fprintf(f, "  %-26s %u min\n", "ResetCipherTimer:", e->reset_cipher_min);
 }
 
 static void print_env(FILE *f, const struct attls_env_cfg *e)

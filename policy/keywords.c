@@ -1319,7 +1319,6 @@ static const struct kw_enum ign_level[] = {
 #define WHY_HOSTCN	"OpenSSL checks host names against the certificate's DNS names\nuse HostReferenceIdDNS"
 #define WHY_WILD	"OpenSSL accepts wildcard certificates when it checks HostReferenceIdDNS\nremove the line"
 #define WHY_RENEGO	"attls never renegotiates and refuses renegotiation requests\nremove the line"
-#define WHY_RESET	"attls does not renew session keys on a timer\nremove the line"
 #define WHY_SCSV	"OpenSSL always honours TLS_FALLBACK_SCSV\nremove the line"
 #define WHY_TRUNC	"OpenSSL does not implement truncated HMAC (RFC 6066), which is deprecated\nremove the line"
 #define WHY_SYSPLEX	"sysplex-wide session caches exist only on z/OS\nremove the line"
@@ -1442,7 +1441,7 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
        A_LABEL, A_CAUTH, A_APPCTL, A_SECMAP, A_MIDDLEBOX, A_CSNI, A_CSNI_M,
        A_CSNI_L, A_SSNI, A_SSNI_M, A_SSNI_L, A_SLABELS, A_HOSTREF, A_IDLE,
        A_MAXCONN, A_APPPROTO, A_MINRSA, A_MINDSA, A_MINECC, A_MINDH,
-       A_CERTVER };
+       A_CERTVER, A_RESETT };
 
 #define ADV_LABEL \
 	STR("CertificateLabel", h_str, F(adv.label), A_LABEL, 0, LABEL_MAX, \
@@ -1506,8 +1505,8 @@ enum { A_TLS12 = 1, A_TLS13, A_TLS1, A_TLS11, A_SSL2, A_SSL3, A_TIMEOUT,
 	LEGACY("TLSv1.1", A_TLS11), \
 	ADV_TLS12
 #define ADV_RESET \
-	IGN_NUM("ResetCipherTimer", 0, 1440, "ResetCipherTimer 0-1440 (minutes)", \
-		WHY_RESET)
+	NUM("ResetCipherTimer", F(adv.reset_cipher), A_RESETT, 0, 1440, \
+	    "ResetCipherTimer 0-1440 (minutes)")
 #define ADV_TRUNC \
 	IGN_ENUM("TruncatedHMAC", ign_fn, "TruncatedHMAC Off|Optional|Required", \
 		 WHY_TRUNC)

@@ -192,6 +192,8 @@ struct attls_env_cfg {
 	unsigned peer_min_ecc;		/* PeerMinECCKeySize (EC, Ed25519, Ed448) */
 	unsigned peer_min_dh;		/* PeerMinDHKeySize (finite-field DHE) */
 	unsigned peer_cert_v3;		/* PeerMinCertVersion 3: X.509 v3 only */
+	unsigned reset_cipher_min;	/* ResetCipherTimer: a TLS 1.3 KeyUpdate
+					 * every so many minutes; 0 = never */
 };
 
 /* One TTLSRule with its actions: rule_id in struct attls_rule indexes this. */

@@ -171,6 +171,7 @@ TTLSEnvironmentAction envOff
 {{
   HandshakeRole Server
   TTLSKeyringParms {{ Keyring test/ring }}
+  TTLSEnvironmentAdvancedParms {{ ResetCipherTimer 1 }}
 }}
 """
 
@@ -535,6 +536,22 @@ def test_appctl_off_query_only(env):
     check(q["policy"] == "4" and q["conn"] == "3" and q["proto"] == "0x0304",
           "query: %r" % rep)
     check(rep[2].startswith("ERR EACCES"), "INIT with ApplicationControlled Off: %r" % rep)
+
+
+def test_reset_cipher_timer(env):
+    """ResetCipherTimer 1 (envOff): a minute into a TLS 1.3 connection attls
+    sends a KeyUpdate asking the partner to update too; the client sees it
+    cross, answers with its own, and the echo goes on under the new keys.
+    The application asks nothing (ApplicationControlled Off)."""
+    off = env.log_offset()
+    res = env.starttls(P_APPOFF, ["+SLEEP:62", "after", "again", "QUIT"], implicit=True,
+                       timeout=120)
+    ok(res, "TLS session across the timer")
+    check(res["replies"][1:3] == ["ECHO after", "ECHO again"], "echo: %r" % res["replies"])
+    ku = [m for m in res["post"] if m != "rx:ticket"]
+    check(ku[:2] == ["rx:keyupdate:1", "tx:keyupdate:0"],
+          "key updates on the wire after ResetCipherTimer 1: %r" % res["post"])
+    env.wait_log(off, r"RULE: AppOff .*: key update \(update_requested\) sent")
 
 
 def test_no_rule_and_bad_fds(env):
@@ -1101,6 +1118,7 @@ TESTS = [
     test_held_hello_times_out,
     test_partial_header_then_close,
     test_appctl_off_query_only,
+    test_reset_cipher_timer,
     test_no_rule_and_bad_fds,
     test_cannot_control_others,
     test_attlsctl_shows_appl_control,

@@ -96,6 +96,7 @@ static int add_detail(struct json_object *o, const struct attls_env_cfg *e,
 	err = err ?: aj_add_u64(d, "peer_min_ecc_key_size", e->peer_min_ecc);
 	err = err ?: aj_add_u64(d, "peer_min_dh_key_size", e->peer_min_dh);
 	err = err ?: aj_add_str(d, "peer_min_cert_version", e->peer_cert_v3 ? "3" : "Any");
+	err = err ?: aj_add_u64(d, "reset_cipher_timer_min", e->reset_cipher_min);
 	err = err ?: aj_add_str(d, "keyring", e->keyring);
 	err = err ?: aj_add_str(d, "certificate_label",
 				e->cert_label[0] ? e->cert_label : NULL);

@@ -123,6 +123,8 @@ struct conn {
 	struct rule_slot *slot;		/* MaxConnections counter, or NULL */
 	uint64_t idle_ns;		/* IdleTimeout of the rule; 0 = none */
 	uint64_t active_ns;		/* monotonic: last byte moved (with idle_ns) */
+	uint64_t rekey_ns;		/* ResetCipherTimer (TLS 1.3); 0 = none */
+	uint64_t rekey_at;		/* monotonic: the next KeyUpdate */
 	int hs_want;			/* SSL_ERROR_WANT_* of the last */
 	int rd_want;			/* handshake / SSL_read / SSL_write */
 	int wr_want;			/* or SSL_shutdown call, or 0 */
@@ -655,6 +657,43 @@ static void conn_idle_arm(struct conn *c)
 }
 
 /*
+ * ResetCipherTimer: a TLS 1.3 KeyUpdate asking the partner to update too,
+ * every so many minutes of a secure connection.  TLS 1.2 would need a
+ * renegotiation, which attls never does (docs/policy.md).
+ */
+static void conn_rekey_arm(struct conn *c)
+{
+	c->rekey_ns = 0;
+	if (!c->env->reset_cipher_min)
+		return;
+	if (SSL_version(c->ssl) != TLS1_3_VERSION) {
+		if (trace_on(&c->tr, ATTLS_TRACE_FLOW))
+			trace_flow(&c->tr, 0, "Set", "RESET CIPHER TIMER", "%u min: "
+				   "not for %s (no renegotiation)",
+				   c->env->reset_cipher_min, SSL_get_version(c->ssl));
+		return;
+	}
+	c->rekey_ns = (uint64_t)c->env->reset_cipher_min * 60ull * 1000000000ull;
+	c->rekey_at = engine_now_ns() + c->rekey_ns;
+	conn_timed_add(c, c->rekey_at);
+}
+
+static void conn_rekey_check(struct conn *c, uint64_t now)
+{
+	int err;
+
+	if (now < c->rekey_at)
+		return;
+	c->rekey_at = now + c->rekey_ns;
+	/* A failed write fails the connection on its next transfer, with
+	 * that transfer's RC. */
+	err = conn_tls_post_hs(c, CONN_KEY_UPDATE);
+	conn_event_log(c, ATTLS_RC_OK, "Reset Cipher", "ResetCipherTimer %u min: "
+		       "key update %s%s", c->env->reset_cipher_min,
+		       err ? "not sent: " : "sent", err ? strerror(-err) : "");
+}
+
+/*
  * An idle connection whose IdleTimeout expired: close_notify to the
  * partner, then both sides closed in order (FIN).  If data is still
  * queued (a side that stopped reading), an orderly close would pass a
@@ -963,6 +1002,7 @@ static int conn_handshake(struct conn *c)
 		conn_client_sess_keep(c);
 		conn_established(c);
 		conn_idle_arm(c);
+		conn_rekey_arm(c);
 		conn_tls_notify(c, ATTLS_RC_OK);
 		return 1;
 	}
@@ -1701,8 +1741,10 @@ void conn_tick(struct engine_thread *t, uint64_t now)
 		/* Secure (not in an application-controlled switch): only the
 		 * IdleTimeout deadline is left. */
 		if (c->hs_done && !c->clear && !c->stopping) {
+			if (c->rekey_ns)
+				conn_rekey_check(c, now);
 			if (c->idle_ns)
-				conn_idle_check(c, now);
+				conn_idle_check(c, now);	/* may close c */
 			continue;
 		}
 		if (now < c->deadline_ns)
@@ -2896,7 +2938,7 @@ int conn_tls_post_hs(struct conn *c, enum conn_post_hs op)
 			}
 		}
 	}
-	log_debug("%s: application control: %s sent", c->desc, what[op]);
+	log_debug("%s: %s sent", c->desc, what[op]);
 	return 0;
 }
 

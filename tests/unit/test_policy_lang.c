@@ -1017,8 +1017,7 @@ static void test_ignored_parms(void)
 		  "Renegotiation is ignored on Linux: attls never renegotiates and refuses renegotiation requests" },
 		{ "TTLSEnvironmentAdvancedParms", "Renegotiation Disabled", "" },
 		{ "TTLSEnvironmentAdvancedParms", "RenegotiationIndicator Both", "" },
-		{ "TTLSEnvironmentAdvancedParms", "ResetCipherTimer 60",
-		  "ResetCipherTimer is ignored on Linux: attls does not renew session keys on a timer" },
+		{ "TTLSEnvironmentAdvancedParms", "ResetCipherTimer 60", "" },
 		{ "TTLSEnvironmentAdvancedParms", "ResetCipherTimer 0", "" },
 		{ "TTLSEnvironmentAdvancedParms", "ServerScsv Off",
 		  "ServerScsv is ignored on Linux: OpenSSL always honours TLS_FALLBACK_SCSV" },
@@ -1239,6 +1238,29 @@ static void test_peer_minimums(void)
 	free(diags);
 	rc = build_env("Client", "  PeerMinRsaKeySize 20000", "", &img, &diags);
 	ASSERT_TRUE(rc != 0 && strstr(diags, "PeerMinRsaKeySize"), diags);
+	attls_map_image_free(&img);
+	free(diags);
+}
+
+/* ResetCipherTimer is compiled; a connection action's value wins. */
+static void test_reset_cipher_timer(void)
+{
+	const struct attls_env_cfg *e;
+	struct attls_map_image img;
+	char *diags;
+	int rc;
+
+	rc = build_env("Server", "  ResetCipherTimer 60", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	ASSERT_STREQ(diags, "", "clean: the timer is implemented");
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->reset_cipher_min, 60, "minutes");
+	attls_map_image_free(&img);
+	free(diags);
+	rc = build_env("Server", "", "", &img, &diags);
+	ASSERT_EQ(rc, 0, diags);
+	if ((e = one_env(&img)))
+		ASSERT_EQ(e->reset_cipher_min, 0, "default: never");
 	attls_map_image_free(&img);
 	free(diags);
 }
@@ -1925,6 +1947,7 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_gsk_sessions),
 		UNIT_TEST(test_crl_level),
 		UNIT_TEST(test_peer_minimums),
+		UNIT_TEST(test_reset_cipher_timer),
 		UNIT_TEST(test_pagent_sample),
 		UNIT_TEST(test_pagent_errors),
 		UNIT_TEST(test_zos_sample),
