@@ -239,8 +239,26 @@ def _with_cert(env, port, cert, key, tag):
     return out.count(marker) >= 2
 
 
+def _cert_refused(env, port, cert, key, tag, rc, rule):
+    """A client with certificate `cert` is refused on `port`: the error
+    line with RC `rc` of `rule` is returned."""
+    off = env.log_offset()
+    check(not _with_cert(env, port, cert, key, tag),
+          "%s: the certificate (%s) got through" % (rule, tag))
+    return error_line(env, off, rc, "Initial Handshake", rule)
+
+
 def _out(env, port):
     return env.out_client(port, ["--send", "GET / HTTP/1.0\r\n\r\n"], timeout=15)
+
+
+def _out_refused(env, port, rc, rule):
+    """The client role's handshake to `port` fails: the application gets
+    no data, and the error line with RC `rc` of `rule` is returned."""
+    off = env.log_offset()
+    res = _out(env, port)
+    check(not res["data"], "%s: the application got data: %r" % (rule, res["data"][:200]))
+    return error_line(env, off, rc, "Initial Handshake", rule)
 
 
 def test_keyring_list_shows_crls(env):
@@ -262,10 +280,8 @@ def test_inbound_revoked_client(env):
     check(_with_cert(env, P_AUTH, env.cli_pem, env.cli_key, "good"),
           "a client certificate not revoked was refused:\n%s" % env.log_since(0)[-1500:])
     before = failed_by_rc(env, 431)
-    off = env.log_offset()
-    check(not _with_cert(env, P_AUTH, env.safc_pem, env.safc_key, "revoked"),
-          "the revoked client certificate got through")
-    line = error_line(env, off, 431, "Initial Handshake", "CrlAuth")
+    line = _cert_refused(env, P_AUTH, env.safc_pem, env.safc_key, "revoked", 431,
+                         "CrlAuth")
     check("certificate revoked" in line and "attls-saf-unmapped" in line,
           "RC 431 line: %s" % line)
     deadline = time.monotonic() + 10
@@ -280,10 +296,7 @@ def test_outbound_revoked_server(env):
     works."""
     res = _out(env, P_OUT_OK)
     check("Ciphers supported" in res["data"], "good server certificate: %r" % res)
-    off = env.log_offset()
-    res = _out(env, P_OUT)
-    check(not res["data"], "the application got data: %r" % res["data"][:200])
-    line = error_line(env, off, 431, "Initial Handshake", "CrlOut")
+    line = _out_refused(env, P_OUT, 431, "CrlOut")
     check("certificate revoked" in line, "RC 431 line: %s" % line)
 
 
@@ -292,9 +305,7 @@ def test_high_without_issuer_crl(env):
     test CA that issued the client certificate: RC 5162; the same ring at
     Medium lets it through."""
     off = env.log_offset()
-    check(not _with_cert(env, P_HIGH, env.cli_pem, env.cli_key, "high"),
-          "High: a certificate without its issuer's CRL got through")
-    line = error_line(env, off, 5162, "Initial Handshake", "CrlHigh")
+    line = _cert_refused(env, P_HIGH, env.cli_pem, env.cli_key, "high", 5162, "CrlHigh")
     check("GSK_CRL_SECURITY_LEVEL High" in line, "RC 5162 line: %s" % line)
     check(_with_cert(env, P_MEDIUM, env.cli_pem, env.cli_key, "medium"),
           "Medium: refused without the issuer's CRL:\n%s" % env.log_since(off)[-1500:])
@@ -311,9 +322,8 @@ def test_expired_crl_levels(env):
         check(time.monotonic() < deadline, "the CRL does not expire: %r" % crl)
         time.sleep(0.2)
     off = env.log_offset()
-    check(not _with_cert(env, P_EXP_MED, env.cli_pem, env.cli_key, "expmed"),
-          "Medium: an expired CRL was accepted")
-    line = error_line(env, off, 5163, "Initial Handshake", "CrlExpMed")
+    line = _cert_refused(env, P_EXP_MED, env.cli_pem, env.cli_key, "expmed", 5163,
+                         "CrlExpMed")
     check("CRL has expired" in line, "RC 5163 line: %s" % line)
     check(_with_cert(env, P_EXP_LOW, env.cli_pem, env.cli_key, "explow"),
           "Low: refused with an expired CRL:\n%s" % env.log_since(off)[-1500:])
@@ -377,46 +387,34 @@ def test_peer_min_key_size(env):
     """PeerMinECCKeySize 384 refuses the server's P-256 certificate with RC
     5171 naming key, size and parameter; 256 accepts it, and
     PeerMinRsaKeySize 4096 does not apply to an EC key."""
-    off = env.log_offset()
-    res = _out(env, P_EC384)
-    check(not res["data"], "PeerMinECCKeySize 384: the application got data: %r"
-          % res["data"][:200])
-    line = error_line(env, off, 5171, "Initial Handshake", "EcMin384")
+    line = _out_refused(env, P_EC384, 5171, "EcMin384")
     check("the 256-bit ECC key of the certificate at depth 0 is below "
           "PeerMinECCKeySize 384" in line, "RC 5171 line: %s" % line)
     res = _out(env, P_EC256)
     check("Ciphers supported" in res["data"], "PeerMinECCKeySize 256 (and an RSA "
-          "minimum) refused a P-256 certificate: %r\n%s" % (res, env.log_since(off)[-1500:]))
+          "minimum) refused a P-256 certificate: %r" % res)
 
 
 def test_peer_min_cert_version(env):
     """PeerMinCertVersion 3 refuses an X.509 v1 server certificate with RC
     5172; without it the same server is accepted."""
-    off = env.log_offset()
-    res = _out(env, P_V3)
-    check(not res["data"], "PeerMinCertVersion 3: the application got data: %r"
-          % res["data"][:200])
-    line = error_line(env, off, 5172, "Initial Handshake", "CertV3")
+    line = _out_refused(env, P_V3, 5172, "CertV3")
     check("the certificate at depth 0 is X.509 v1" in line, "RC 5172 line: %s" % line)
     res = _out(env, P_V1OK)
     check("Ciphers supported" in res["data"], "the v1 certificate was refused without "
-          "PeerMinCertVersion: %r\n%s" % (res, env.log_since(off)[-1500:]))
+          "PeerMinCertVersion: %r" % res)
 
 
 def test_peer_min_dh_key_size(env):
     """TLS 1.2 DHE-RSA: the server's automatic 2048-bit DH key is refused
     by PeerMinDHKeySize 3072 (RC 5171, nothing reaches the application)
     and accepted by 2048."""
-    off = env.log_offset()
-    res = _out(env, P_DH3072)
-    check(not res["data"], "PeerMinDHKeySize 3072: the application got data: %r"
-          % res["data"][:200])
-    line = error_line(env, off, 5171, "Initial Handshake", "DhMin3072")
+    line = _out_refused(env, P_DH3072, 5171, "DhMin3072")
     check("ephemeral 2048-bit DH key is below PeerMinDHKeySize 3072" in line,
           "RC 5171 line: %s" % line)
     res = _out(env, P_DH2048)
     check("DHE-RSA-AES128-GCM-SHA256" in res["data"], "PeerMinDHKeySize 2048 refused "
-          "a 2048-bit group: %r\n%s" % (res, env.log_since(off)[-1500:]))
+          "a 2048-bit group: %r" % res)
 
 
 TESTS = [test_keyring_list_shows_crls, test_inbound_revoked_client,

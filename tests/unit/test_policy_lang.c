@@ -1206,7 +1206,8 @@ static void test_crl_level(void)
 	free(diags);
 }
 
-/* PeerMin*KeySize and PeerMinCertVersion are enforced, so compiled. */
+/* PeerMin*KeySize, PeerMinCertVersion and ResetCipherTimer are enforced,
+ * so compiled; unset, they leave everything to OpenSSL (timer: never). */
 static void test_peer_minimums(void)
 {
 	const struct attls_env_cfg *e;
@@ -1216,15 +1217,16 @@ static void test_peer_minimums(void)
 
 	rc = build_env("Client", "  PeerMinRsaKeySize 3072\n  PeerMinECCKeySize 384\n"
 		       "  PeerMinDsaKeySize 2048\n  PeerMinDHKeySize 4096\n"
-		       "  PeerMinCertVersion 3", "", &img, &diags);
+		       "  PeerMinCertVersion 3\n  ResetCipherTimer 60", "", &img, &diags);
 	ASSERT_EQ(rc, 0, diags);
-	ASSERT_STREQ(diags, "", "clean: the minimums are implemented");
+	ASSERT_STREQ(diags, "", "clean: the minimums and the timer are implemented");
 	if ((e = one_env(&img))) {
 		ASSERT_EQ(e->peer_min_rsa, 3072, "RSA");
 		ASSERT_EQ(e->peer_min_ecc, 384, "ECC");
 		ASSERT_EQ(e->peer_min_dsa, 2048, "DSA");
 		ASSERT_EQ(e->peer_min_dh, 4096, "DH");
 		ASSERT_EQ(e->peer_cert_v3, 1, "PeerMinCertVersion 3");
+		ASSERT_EQ(e->reset_cipher_min, 60, "ResetCipherTimer minutes");
 	}
 	attls_map_image_free(&img);
 	free(diags);
@@ -1232,35 +1234,12 @@ static void test_peer_minimums(void)
 	ASSERT_EQ(rc, 0, diags);
 	if ((e = one_env(&img)))
 		ASSERT_TRUE(!e->peer_min_rsa && !e->peer_min_ecc && !e->peer_min_dsa &&
-			    !e->peer_min_dh && !e->peer_cert_v3,
-			    "unset: OpenSSL's security level alone");
+			    !e->peer_min_dh && !e->peer_cert_v3 && !e->reset_cipher_min,
+			    "unset: OpenSSL's security level alone, no timer");
 	attls_map_image_free(&img);
 	free(diags);
 	rc = build_env("Client", "  PeerMinRsaKeySize 20000", "", &img, &diags);
 	ASSERT_TRUE(rc != 0 && strstr(diags, "PeerMinRsaKeySize"), diags);
-	attls_map_image_free(&img);
-	free(diags);
-}
-
-/* ResetCipherTimer is compiled; a connection action's value wins. */
-static void test_reset_cipher_timer(void)
-{
-	const struct attls_env_cfg *e;
-	struct attls_map_image img;
-	char *diags;
-	int rc;
-
-	rc = build_env("Server", "  ResetCipherTimer 60", "", &img, &diags);
-	ASSERT_EQ(rc, 0, diags);
-	ASSERT_STREQ(diags, "", "clean: the timer is implemented");
-	if ((e = one_env(&img)))
-		ASSERT_EQ(e->reset_cipher_min, 60, "minutes");
-	attls_map_image_free(&img);
-	free(diags);
-	rc = build_env("Server", "", "", &img, &diags);
-	ASSERT_EQ(rc, 0, diags);
-	if ((e = one_env(&img)))
-		ASSERT_EQ(e->reset_cipher_min, 0, "default: never");
 	attls_map_image_free(&img);
 	free(diags);
 }
@@ -1947,7 +1926,6 @@ int main(int argc, char **argv)
 		UNIT_TEST(test_gsk_sessions),
 		UNIT_TEST(test_crl_level),
 		UNIT_TEST(test_peer_minimums),
-		UNIT_TEST(test_reset_cipher_timer),
 		UNIT_TEST(test_pagent_sample),
 		UNIT_TEST(test_pagent_errors),
 		UNIT_TEST(test_zos_sample),
