@@ -98,16 +98,30 @@ struct keyring_certmap {
 static int res_fail(struct keyring_res *res, int err, int rc, const char *fix,
 		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+static void fault_vset(int *rc_out, char *cause, size_t clen, char *fix_out,
+		       size_t flen, int rc, const char *fix, const char *fmt,
+		       va_list ap) __attribute__((format(printf, 8, 0)));
+
+/* A failure's RC, cause (printf) and fix into the three fields given:
+ * the one body of res_fail(), ent_fail() and crl_fail(). */
+static void fault_vset(int *rc_out, char *cause, size_t clen, char *fix_out,
+		       size_t flen, int rc, const char *fix, const char *fmt,
+		       va_list ap)
+{
+	*rc_out = rc;
+	vsnprintf(cause, clen, fmt, ap);
+	snprintf(fix_out, flen, "%s", fix);
+}
+
 static int res_fail(struct keyring_res *res, int err, int rc, const char *fix,
 		    const char *fmt, ...)
 {
 	va_list ap;
 
-	res->rc = rc;
 	va_start(ap, fmt);
-	vsnprintf(res->cause, sizeof(res->cause), fmt, ap);
+	fault_vset(&res->rc, res->cause, sizeof(res->cause), res->fix,
+		   sizeof(res->fix), rc, fix, fmt, ap);
 	va_end(ap);
-	snprintf(res->fix, sizeof(res->fix), "%s", fix);
 	return err;
 }
 
@@ -122,11 +136,10 @@ static void ent_fail(struct kr_entry *e, int rc, const char *fix,
 
 	if (e->rc)
 		return;
-	e->rc = rc;
 	va_start(ap, fmt);
-	vsnprintf(e->cause, sizeof(e->cause), fmt, ap);
+	fault_vset(&e->rc, e->cause, sizeof(e->cause), e->fix, sizeof(e->fix),
+		   rc, fix, fmt, ap);
 	va_end(ap);
-	snprintf(e->fix, sizeof(e->fix), "%s", fix);
 }
 
 /* The first OpenSSL error's reason, for messages; the queue is cleared. */
@@ -829,11 +842,10 @@ static void crl_fail(struct kr_crl *c, const char *fix, const char *fmt, ...)
 
 	if (c->rc)
 		return;
-	c->rc = ATTLS_RC_CRL_BAD;
 	va_start(ap, fmt);
-	vsnprintf(c->cause, sizeof(c->cause), fmt, ap);
+	fault_vset(&c->rc, c->cause, sizeof(c->cause), c->fix, sizeof(c->fix),
+		   ATTLS_RC_CRL_BAD, fix, fmt, ap);
 	va_end(ap);
-	snprintf(c->fix, sizeof(c->fix), "%s", fix);
 }
 
 static int crl_push(struct kr_crl *c, X509_CRL *x)
